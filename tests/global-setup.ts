@@ -1,2 +1,6 @@
-// Filled in by the database test helpers: builds the migrated templates once per run.
-export default async function setup(): Promise<void> {}
+import { prepareTemplates } from './helpers/db.ts';
+
+/** Builds the migrated database templates once per run; each test file clones one. */
+export default async function setup(): Promise<void> {
+  await prepareTemplates();
+}

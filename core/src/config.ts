@@ -62,7 +62,8 @@ export function parseConfig<S extends z.ZodObject>(
     for (const issue of parsed.error.issues) {
       const key = String(issue.path[0] ?? '');
       const given = input[key];
-      const shown = given === undefined ? 'not set' : `got "${given.length > 60 ? `${given.slice(0, 60)}…` : given}"`;
+      const shown =
+        given === undefined ? 'not set' : `got "${given.length > 60 ? `${given.slice(0, 60)}…` : given}"`;
       errors.push(`${key} (${keyToFlag(key)}): ${issue.message} (${shown})`);
     }
   }
@@ -72,7 +73,13 @@ export function parseConfig<S extends z.ZodObject>(
 
 /** `--help` text generated from the schema's `.describe()` texts and defaults. */
 export function formatHelp(command: string, summary: string, schema: z.ZodObject): string {
-  const lines = [`Usage: mallflow ${command} [options]`, '', summary, '', 'Options (flag or environment variable):'];
+  const lines = [
+    `Usage: mallflow ${command} [options]`,
+    '',
+    summary,
+    '',
+    'Options (flag or environment variable):',
+  ];
   for (const [key, field] of Object.entries(schema.shape)) {
     const f = field as z.ZodType;
     const description = f.description ?? '';

@@ -7,7 +7,15 @@ import { Id } from './ids.ts';
 
 const Point = z.tuple([z.number(), z.number()]);
 
-export const ZONE_KINDS = ['store', 'corridor', 'entrance', 'escalator', 'lift', 'atrium', 'outside'] as const;
+export const ZONE_KINDS = [
+  'store',
+  'corridor',
+  'entrance',
+  'escalator',
+  'lift',
+  'atrium',
+  'outside',
+] as const;
 export const CATEGORIES = [
   'fashion',
   'food',
@@ -75,7 +83,11 @@ export interface Layout extends LayoutFile {
 export type LayoutResult = { ok: true; layout: Layout } | { ok: false; errors: string[] };
 
 /** Point-in-polygon by ray casting; points on an edge may fall either way. */
-export function pointInPolygon(x: number, y: number, polygon: readonly (readonly [number, number])[]): boolean {
+export function pointInPolygon(
+  x: number,
+  y: number,
+  polygon: readonly (readonly [number, number])[],
+): boolean {
   let inside = false;
   for (let i = 0, j = polygon.length - 1; i < polygon.length; j = i++) {
     const [xi, yi] = polygon[i]!;
@@ -120,9 +132,11 @@ export function validateLayout(input: unknown): LayoutResult {
   const zoneById = new Map(file.zones.map((z) => [z.id, z]));
   const sensorById = new Map(file.sensors.map((s) => [s.id, s]));
 
-  for (const id of duplicates(file.floors.map((f) => f.id))) errors.push(`floors: duplicate floor id "${id}"`);
+  for (const id of duplicates(file.floors.map((f) => f.id)))
+    errors.push(`floors: duplicate floor id "${id}"`);
   for (const id of duplicates(file.zones.map((z) => z.id))) errors.push(`zones: duplicate zone id "${id}"`);
-  for (const id of duplicates(file.sensors.map((s) => s.id))) errors.push(`sensors: duplicate sensor id "${id}"`);
+  for (const id of duplicates(file.sensors.map((s) => s.id)))
+    errors.push(`sensors: duplicate sensor id "${id}"`);
 
   for (const zone of file.zones) {
     const floor = floorById.get(zone.floor);
@@ -164,12 +178,16 @@ export function validateLayout(input: unknown): LayoutResult {
       continue;
     }
     if (sensor.x < 0 || sensor.y < 0 || sensor.x > floor.widthM || sensor.y > floor.heightM) {
-      errors.push(`sensors.${sensor.id}: position (${sensor.x}, ${sensor.y}) lies outside floor "${floor.id}"`);
+      errors.push(
+        `sensors.${sensor.id}: position (${sensor.x}, ${sensor.y}) lies outside floor "${floor.id}"`,
+      );
     }
     const zone = zoneById.get(sensor.zone);
     if (!zone) errors.push(`sensors.${sensor.id}: zone "${sensor.zone}" does not exist`);
     else if (zone.floor !== sensor.floor) {
-      errors.push(`sensors.${sensor.id}: zone "${zone.id}" is on floor "${zone.floor}", not "${sensor.floor}"`);
+      errors.push(
+        `sensors.${sensor.id}: zone "${zone.id}" is on floor "${zone.floor}", not "${sensor.floor}"`,
+      );
     }
   }
 

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 
-const MAC_PATTERN = /^([0-9a-f]{2})([:-]?)([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})$/i;
+const MAC_PATTERN =
+  /^([0-9a-f]{2})([:-]?)([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})$/i;
 
 /** `AA-BB-CC-DD-EE-FF`, `aabb.ccdd.eeff`-free forms → `aa:bb:cc:dd:ee:ff`; undefined if not a MAC. */
 export function normalizeMac(mac: string): string | undefined {

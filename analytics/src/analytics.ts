@@ -1,0 +1,106 @@
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { Layout } from '../../core/src/layout.ts';
+import type { OccupancyOptions } from '../../core/src/occupancy.ts';
+import { gatewayFilter } from '../../core/src/topics.ts';
+import { createMqttSource, type MqttSource } from './adapters/mqtt-source.ts';
+import { createIngest, type IngestStats } from './ingest.ts';
+
+// The analytics worker: MQTT source → ingest → database, plus a live ticker that writes closed
+// minutes and the live occupancy snapshot, and a summary log line every SUMMARY_INTERVAL_MS.
+// States: starting → running → stopping (source closed, last tick written) → stopped.
+
+const SUMMARY_INTERVAL_MS = 10_000;
+
+export interface AnalyticsOptions {
+  pool: pg.Pool;
+  layouts: readonly Layout[];
+  mqtt: { url: string; username: string; password: string; clientId: string };
+  occupancy: OccupancyOptions;
+  liveIntervalMs: number;
+  logger: Logger;
+  /** Called once when the worker hits an error it cannot handle; the process should exit. */
+  onFatal(err: unknown): void;
+}
+
+export interface Analytics {
+  stats(): IngestStats;
+  close(): Promise<void>;
+}
+
+export async function createAnalytics(options: AnalyticsOptions): Promise<Analytics> {
+  const log = options.logger;
+  let stopping = false;
+  const ingest = createIngest({
+    pool: options.pool,
+    layouts: options.layouts,
+    occupancy: options.occupancy,
+    logger: log,
+    isStopping: () => stopping,
+  });
+
+  let ticking: Promise<void> | undefined;
+  const runTick = () => {
+    if (ticking) return; // the previous tick is still writing: skip, never overlap
+    ticking = ingest
+      .tick(Date.now())
+      .catch((err: unknown) => {
+        if (!stopping) options.onFatal(err);
+      })
+      .finally(() => {
+        ticking = undefined;
+      });
+  };
+  const ticker = setInterval(runTick, options.liveIntervalMs);
+  let previous = ingest.stats();
+  const summary = setInterval(() => {
+    const now = ingest.stats();
+    log.info(
+      {
+        received: now.messages - previous.messages,
+        written: now.readings - previous.readings,
+        duplicates: now.duplicates - previous.duplicates,
+        invalid: now.deadLetters - previous.deadLetters,
+        lagMs: now.lagMsMax,
+      },
+      'ingest summary',
+    );
+    previous = now;
+    ingest.resetWindow();
+  }, SUMMARY_INTERVAL_MS);
+  summary.unref();
+
+  let source: MqttSource;
+  let handling: Promise<void> | undefined;
+  try {
+    source = await createMqttSource({
+      ...options.mqtt,
+      filters: [gatewayFilter()],
+      logger: log,
+      onMessage: (topic, payload) => {
+        handling = ingest.handle(topic, payload);
+        return handling;
+      },
+      onFatal: options.onFatal,
+    });
+  } catch (err) {
+    clearInterval(ticker);
+    clearInterval(summary);
+    throw err;
+  }
+
+  return {
+    stats: () => ingest.stats(),
+    async close() {
+      if (stopping) return;
+      await source.close();
+      await handling?.catch(() => undefined); // its error already went to onFatal
+      clearInterval(ticker);
+      clearInterval(summary);
+      await ticking;
+      await ingest.tick(Date.now());
+      stopping = true;
+      log.info(ingest.stats(), 'analytics stopped');
+    },
+  };
+}

@@ -1,0 +1,51 @@
+import { z } from 'zod';
+
+export const AnalyticsConfig = z.object({
+  DATABASE_URL: z.string().url().describe('PostgreSQL/TimescaleDB connection URL'),
+  PG_POOL_MAX: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .default(4)
+    .describe('Database connections (1 for the embedded database)'),
+  MQTT_URL: z.string().url().default('mqtt://127.0.0.1:1884').describe('Broker URL (mqtt:// or ws://)'),
+  MQTT_USERNAME: z.string().min(1).default('analytics').describe('Broker account with the analytics role'),
+  MQTT_PASSWORD: z.string().min(1).describe('Password of that account'),
+  MQTT_CLIENT_ID: z
+    .string()
+    .min(1)
+    .default('mallflow-analytics')
+    .describe('Client id; fixed so the broker keeps the session'),
+  LAYOUT_FILES: z
+    .string()
+    .min(1)
+    .default('simulators/layouts/joy-city.json')
+    .describe('Comma-separated mall layout files; a batch for a mall without one is dead-lettered'),
+  PRESENCE_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(180_000)
+    .describe('A device is present this long after its last sighting'),
+  ALLOWED_LATENESS_MS: z.coerce
+    .number()
+    .int()
+    .nonnegative()
+    .default(5_000)
+    .describe('How late a reading may arrive and still count in its minute'),
+  LIVE_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .default(1_000)
+    .describe('How often live occupancy and closed minutes are written'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info')
+    .describe('Log level'),
+});
+export type AnalyticsConfig = z.infer<typeof AnalyticsConfig>;
+
+export const ANALYTICS_SUMMARY =
+  'Subscribes to gateway batches, validates and stores them, and writes live and per-minute occupancy.';

@@ -1,0 +1,24 @@
+import type { Layout } from '../../core/src/layout.ts';
+import { createOccupancyState, type OccupancyState } from '../../core/src/occupancy.ts';
+
+/** What the worker keeps per mall: the sensor → zone map and the live occupancy state. */
+export interface MallState {
+  mallId: string;
+  zoneIds: string[];
+  sensorZone: Map<string, string>;
+  occupancy: OccupancyState;
+}
+
+export function createMallStates(layouts: readonly Layout[]): Map<string, MallState> {
+  return new Map(
+    layouts.map((layout) => [
+      layout.id,
+      {
+        mallId: layout.id,
+        zoneIds: layout.zones.map((z) => z.id),
+        sensorZone: new Map(layout.sensors.map((s) => [s.id, s.zone])),
+        occupancy: createOccupancyState(),
+      },
+    ]),
+  );
+}

@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest';
+import {
+  addSighting,
+  advanceClock,
+  closeMinutes,
+  countOccupancy,
+  createOccupancyState,
+  MINUTE_MS,
+  type OccupancyState,
+} from '../../core/src/occupancy.ts';
+
+const T0 = Date.UTC(2026, 10, 21, 10, 0, 0);
+const OPTS = { presenceMs: 120_000, allowedLatenessMs: 5_000 };
+type S = [device: string, zone: string, rssi: number, tMs: number];
+
+function run(sightings: S[]) {
+  const state = createOccupancyState();
+  for (const [d, z, r, t] of sightings) addSighting(state, d, z, r, T0 + t);
+  return state;
+}
+
+/** Applies everything queued (the watermark moves past the newest sighting) and counts. */
+function settled(state: OccupancyState): Record<string, number> {
+  const newest = state.newestMs;
+  advanceClock(state, newest + OPTS.allowedLatenessMs + 1);
+  closeMinutes(state, [], OPTS);
+  return Object.fromEntries(countOccupancy(state, newest, OPTS.presenceMs));
+}
+
+describe('zone by strongest sensor of the latest burst', () => {
+  it.each<[string, S[], Record<string, number>]>([
+    ['one device, one sensor', [['a', 'z1', -60, 0]], { z1: 1 }],
+    [
+      'strongest of a burst wins, whatever the order',
+      [
+        ['a', 'z1', -70, 0],
+        ['a', 'z2', -55, 200],
+        ['a', 'z3', -80, 400],
+      ],
+      { z2: 1 },
+    ],
+    [
+      'a later burst moves the device even if weaker',
+      [
+        ['a', 'z1', -50, 0],
+        ['a', 'z2', -75, 30_000],
+      ],
+      { z2: 1 },
+    ],
+    [
+      'two devices counted separately',
+      [
+        ['a', 'z1', -60, 0],
+        ['b', 'z1', -60, 100],
+        ['c', 'z2', -60, 200],
+      ],
+      { z1: 2, z2: 1 },
+    ],
+    [
+      'a late reading from an older burst does not move the device',
+      [
+        ['a', 'z1', -60, 30_000],
+        ['a', 'z2', -40, 10_000],
+      ],
+      { z1: 1 },
+    ],
+  ])('%s', (_name, sightings, expected) => {
+    expect(settled(run(sightings))).toEqual(expected);
+  });
+
+  it('a device silent longer than the presence window is not counted', () => {
+    const state = run([
+      ['a', 'z1', -60, 0],
+      ['b', 'z1', -60, 200_000],
+    ]);
+    expect(settled(state)).toEqual({ z1: 1 });
+  });
+});
+
+describe('closeMinutes', () => {
+  it('closes a minute only once the watermark passes its end plus lateness, with zeros for quiet zones', () => {
+    const state = run([['a', 'z1', -60, 10_000]]);
+    expect(closeMinutes(state, ['z1', 'z2'], OPTS)).toEqual([]);
+    addSighting(state, 'b', 'z2', -60, T0 + MINUTE_MS + 4_000);
+    expect(closeMinutes(state, ['z1', 'z2'], OPTS)).toEqual([]);
+    addSighting(state, 'b', 'z2', -60, T0 + MINUTE_MS + 5_000);
+    expect(closeMinutes(state, ['z1', 'z2'], OPTS)).toEqual([
+      { bucketMs: T0, zoneId: 'z1', devices: 1 },
+      { bucketMs: T0, zoneId: 'z2', devices: 0 },
+    ]);
+  });
+
+  it('closes each minute of a gap, and devices fall away after the presence window', () => {
+    const state = run([
+      ['a', 'z1', -60, 0],
+      ['b', 'z1', -60, 5 * MINUTE_MS + 5_000],
+    ]);
+    const rows = closeMinutes(state, ['z1'], OPTS);
+    expect(rows.map((r) => [(r.bucketMs - T0) / MINUTE_MS, r.devices])).toEqual([
+      [0, 1],
+      [1, 1],
+      [2, 0],
+      [3, 0],
+      [4, 0],
+    ]);
+  });
+
+  const ZONES = ['z0', 'z1', 'z2', 'z3', 'z4'];
+  const sightings: S[] = [];
+  for (let i = 0; i < 400; i++) sightings.push([`d${i % 37}`, `z${(i * 7) % 5}`, -50 - (i % 30), i * 1_500]);
+
+  function rowsOf(order: S[], closeEvery: number) {
+    const state = createOccupancyState();
+    const rows = [];
+    order.forEach(([d, z, r, t], i) => {
+      addSighting(state, d, z, r, T0 + t);
+      if (i % closeEvery === 0) rows.push(...closeMinutes(state, ZONES, OPTS));
+    });
+    rows.push(...closeMinutes(state, ZONES, OPTS));
+    return rows;
+  }
+
+  it('gives the same rows whatever the batch boundaries', () => {
+    const whole = rowsOf(sightings, Number.MAX_SAFE_INTEGER);
+    expect(whole.length).toBeGreaterThan(0);
+    for (const every of [1, 2, 7, 31, 100]) expect(rowsOf(sightings, every)).toEqual(whole);
+  });
+
+  it('gives the same rows when readings arrive out of order within the allowed lateness', () => {
+    const shuffled = [...sightings];
+    // Swap neighbours within 3 s of each other: out of order, but well within the 5 s lateness.
+    for (let i = 0; i + 1 < shuffled.length; i += 2)
+      [shuffled[i], shuffled[i + 1]] = [shuffled[i + 1]!, shuffled[i]!];
+    expect(rowsOf(shuffled, 3)).toEqual(rowsOf(sightings, Number.MAX_SAFE_INTEGER));
+  });
+});
