@@ -93,3 +93,21 @@ export function formatHelp(command: string, summary: string, schema: z.ZodObject
 
 /** Booleans from env need an explicit enum: z.coerce.boolean() reads 'false' as true. */
 export const BOOLEAN_STRINGS = ['true', 'false'] as const;
+
+export type CommandConfig<T> =
+  | { kind: 'help'; text: string }
+  | { kind: 'invalid'; errors: string[] }
+  | { kind: 'ok'; config: Readonly<T> };
+
+/** `--help`, or the parsed config, or every problem with it: what each `mallflow X` does first. */
+export function resolveCommandConfig<S extends z.ZodObject>(
+  command: string,
+  summary: string,
+  schema: S,
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): CommandConfig<z.infer<S>> {
+  if (argv.includes('--help') || argv.includes('-h')) return { kind: 'help', text: formatHelp(command, summary, schema) };
+  const r = parseConfig(schema, env, argv);
+  return r.ok ? { kind: 'ok', config: r.config } : { kind: 'invalid', errors: r.errors };
+}

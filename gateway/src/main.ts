@@ -1,0 +1,56 @@
+import { readFileSync } from 'node:fs';
+import { resolveCommandConfig } from '../../core/src/config.ts';
+import {
+  createLogger,
+  EXIT_BAD_CONFIG,
+  EXIT_OK,
+  reportCommandConfig,
+  waitForShutdownSignal,
+} from '../../infra/src/process.ts';
+import { GATEWAY_SUMMARY, GatewayConfig } from './config.ts';
+import { createGateway } from './gateway.ts';
+import type { ReadingSource } from './source.ts';
+
+/** Builds a source from the gateway's config; the CLI supplies the implementations. */
+export type SourceFactories = Record<GatewayConfig['SOURCE'], (config: GatewayConfig) => ReadingSource>;
+
+export function readOptOutFile(path: string | undefined): Set<string> {
+  if (!path) return new Set();
+  return new Set(
+    readFileSync(path, 'utf8')
+      .split('\n')
+      .map((l) => l.trim().toLowerCase())
+      .filter((l) => /^[0-9a-f]{32}$/.test(l)),
+  );
+}
+
+/** `mallflow gateway`: one edge gateway as its own process. */
+export async function runGateway(argv: string[], env: NodeJS.ProcessEnv, sources: SourceFactories): Promise<number> {
+  const resolved = resolveCommandConfig('gateway', GATEWAY_SUMMARY, GatewayConfig, argv, env);
+  const stop = reportCommandConfig(resolved, 'gateway');
+  if (stop !== undefined || resolved.kind !== 'ok') return stop ?? EXIT_BAD_CONFIG;
+  const config = resolved.config;
+  const log = createLogger('gateway', config.LOG_LEVEL);
+  const gateway = await createGateway({
+    mqttUrl: config.MQTT_URL,
+    mallId: config.MALL_ID,
+    gatewayId: config.GATEWAY_ID,
+    username: config.GATEWAY_ID,
+    password: config.GATEWAY_PASSWORD,
+    siteSecret: config.SITE_SECRET,
+    optOut: readOptOutFile(config.OPT_OUT_FILE),
+    maxBatchReadings: config.BATCH_MAX_READINGS,
+    flushIntervalMs: config.FLUSH_INTERVAL_MS,
+    logger: log,
+  });
+  const source = sources[config.SOURCE](config);
+  source.start(gateway);
+  const summary = setInterval(() => log.info(gateway.stats(), 'gateway summary'), 10_000);
+  log.info({ gatewayId: config.GATEWAY_ID, source: config.SOURCE }, 'gateway running');
+  await waitForShutdownSignal(log);
+  clearInterval(summary);
+  source.stop();
+  await gateway.close();
+  log.info(gateway.stats(), 'gateway stopped');
+  return EXIT_OK;
+}
