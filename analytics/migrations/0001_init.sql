@@ -9,7 +9,7 @@ CREATE TABLE ingested_batches (
   readings    integer     NOT NULL,
   sent_at     timestamptz NOT NULL,
   received_at timestamptz NOT NULL DEFAULT now(),
-  PRIMARY KEY (gateway_id, seq)
+  PRIMARY KEY (mall_id, gateway_id, seq)
 );
 
 CREATE TABLE sightings (

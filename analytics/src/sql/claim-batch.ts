@@ -1,7 +1,7 @@
 import type pg from 'pg';
 
 /**
- * Records `(gateway, seq)` in the batch ledger inside the caller's transaction. False when the
+ * Records `(mall, gateway, seq)` in the batch ledger inside the caller's transaction. False when the
  * batch was already ingested (QoS 1 redelivery or a gateway replay): the caller skips it.
  */
 export async function claimBatch(
@@ -12,7 +12,7 @@ export async function claimBatch(
     name: 'claim-batch',
     text: `INSERT INTO ingested_batches (gateway_id, seq, mall_id, kind, readings, sent_at)
            VALUES ($1, $2, $3, $4, $5, to_timestamp($6::double precision / 1000))
-           ON CONFLICT (gateway_id, seq) DO NOTHING`,
+           ON CONFLICT (mall_id, gateway_id, seq) DO NOTHING`,
     values: [b.gatewayId, b.seq, b.mallId, b.kind, b.readings, b.sentAtMs],
   });
   return r.rowCount === 1;
