@@ -1,0 +1,26 @@
+import { loadShippedLayout } from '../simulators/src/load-layout.ts';
+import { createTestDb, prepareTemplates } from '../tests/helpers/db.ts';
+import { benchIngest, printIngest } from './ingest-e2e.ts';
+import { benchOccupancyEngine, printOccupancyEngine } from './occupancy-engine.ts';
+
+// `npm run bench`: prints each figure next to its baseline measured in the same run.
+// BENCH_ROWS sets the ingest size; TEST_DATABASE_URL adds the PostgreSQL server to the embedded database.
+
+const rows = Number(process.env.BENCH_ROWS ?? 200_000);
+const layout = loadShippedLayout('joy-city');
+
+printOccupancyEngine(benchOccupancyEngine(1_000_000));
+
+await prepareTemplates();
+for (const backend of ['embedded', 'server'] as const) {
+  if (backend === 'server' && !process.env.TEST_DATABASE_URL) {
+    console.log('ingest server    skipped: set TEST_DATABASE_URL to measure the PostgreSQL server too');
+    continue;
+  }
+  const db = await createTestDb(backend);
+  try {
+    printIngest(backend, await benchIngest(db.pool, layout, rows));
+  } finally {
+    await db.close();
+  }
+}
