@@ -2,9 +2,17 @@ import type { WifiReading } from '../core/src/messages.ts';
 import { pseudonymize } from '../core/src/privacy.ts';
 
 /** Deterministic readings for benchmarks: `devices` phones heard by `sensors` sensors. */
-export function makeReadings(count: number, sensors: readonly string[], devices = 5_000, startMs = Date.UTC(2026, 10, 21, 10)): WifiReading[] {
+export function makeReadings(
+  count: number,
+  sensors: readonly string[],
+  devices = 5_000,
+  startMs = Date.UTC(2026, 10, 21, 10),
+): WifiReading[] {
   const pseudonyms = Array.from({ length: devices }, (_, i) =>
-    pseudonymize(`02:00:00:${((i >> 16) & 255).toString(16).padStart(2, '0')}:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`, 'bench-secret-0001'),
+    pseudonymize(
+      `02:00:00:${((i >> 16) & 255).toString(16).padStart(2, '0')}:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`,
+      'bench-secret-0001',
+    ),
   );
   const readings: WifiReading[] = new Array(count);
   for (let i = 0; i < count; i++) {

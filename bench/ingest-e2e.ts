@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { insertSightings, toSightingColumns } from '../analytics/src/sql/insert-sightings.ts';
 import type { Layout } from '../core/src/layout.ts';
 import { gatewayTopic } from '../core/src/topics.ts';
-import { silent, startAnalyticsOn, startBrokerWith } from '../tests/helpers/stack.ts';
+import { startAnalyticsOn, startBrokerWith } from '../tests/helpers/stack.ts';
 import { chunk, fmt, makeReadings } from './fixtures.ts';
 
 // End-to-end ingest: gateways publish pre-built batches (QoS 1) to a real Aedes, the analytics
@@ -25,7 +25,11 @@ export interface IngestResult {
   readingsPerMessage: number;
 }
 
-async function rawInsert(pool: pg.Pool, mallId: string, readings: ReturnType<typeof makeReadings>): Promise<number> {
+async function rawInsert(
+  pool: pg.Pool,
+  mallId: string,
+  readings: ReturnType<typeof makeReadings>,
+): Promise<number> {
   await pool.query('TRUNCATE sightings, ingested_batches');
   const started = performance.now();
   for (const part of chunk(readings, RAW_BATCH_ROWS)) {
@@ -42,7 +46,10 @@ async function rawInsert(pool: pg.Pool, mallId: string, readings: ReturnType<typ
 }
 
 export async function benchIngest(pool: pg.Pool, layout: Layout, rows: number): Promise<IngestResult> {
-  const readings = makeReadings(rows, layout.sensors.map((s) => s.id));
+  const readings = makeReadings(
+    rows,
+    layout.sensors.map((s) => s.id),
+  );
   // Warm the database (and, embedded, the WASM heap) so neither measured run pays for it alone.
   await rawInsert(pool, layout.id, readings.slice(0, Math.min(rows, 20_000)));
   const rawRowsPerSec = await rawInsert(pool, layout.id, readings);
@@ -54,14 +61,22 @@ export async function benchIngest(pool: pg.Pool, layout: Layout, rows: number): 
     ...gatewayIds.map((g) => ({ username: g, role: 'gateway' as const, mallId: layout.id, gatewayId: g })),
   ]);
   const fatal: unknown[] = [];
-  const analytics = await startAnalyticsOn(broker, logins.get('analytics')!, pool, [layout], (e) => fatal.push(e));
+  const analytics = await startAnalyticsOn(broker, logins.get('analytics')!, pool, [layout], (e) =>
+    fatal.push(e),
+  );
   const clients = await Promise.all(
-    gatewayIds.map((g) => mqtt.connectAsync(broker.url, { protocolVersion: 4, reconnectPeriod: 0, ...logins.get(g)! })),
+    gatewayIds.map((g) =>
+      mqtt.connectAsync(broker.url, { protocolVersion: 4, reconnectPeriod: 0, ...logins.get(g)! }),
+    ),
   );
   const batches = chunk(readings, BATCH_READINGS);
   const payloads = batches.map((b, i) => {
     const gw = gatewayIds[i % GATEWAYS]!;
-    return { gw, topic: gatewayTopic(layout.id, gw, 'wifi'), body: JSON.stringify({ v: 1, gw, seq: i + 1, sentAt: Date.now(), readings: b }) };
+    return {
+      gw,
+      topic: gatewayTopic(layout.id, gw, 'wifi'),
+      body: JSON.stringify({ v: 1, gw, seq: i + 1, sentAt: Date.now(), readings: b }),
+    };
   });
 
   const started = performance.now();

@@ -5,7 +5,11 @@ import { fmt, makeReadings } from './fixtures.ts';
 // process: a loop that only reads the same sightings and touches a Map per device, the floor any
 // per-device engine pays.
 
-export function benchOccupancyEngine(count: number): { sightingsPerSec: number; baselinePerSec: number; ratio: number } {
+export function benchOccupancyEngine(count: number): {
+  sightingsPerSec: number;
+  baselinePerSec: number;
+  ratio: number;
+} {
   const sensors = Array.from({ length: 100 }, (_, i) => `s-${i}`);
   const zoneOf = new Map(sensors.map((s, i) => [s, `z-${i % 60}`]));
   const zones = [...new Set(zoneOf.values())];
@@ -26,7 +30,11 @@ export function benchOccupancyEngine(count: number): { sightingsPerSec: number; 
   }
   closeMinutes(state, zones, options);
   const seconds = (performance.now() - started) / 1000;
-  return { sightingsPerSec: count / seconds, baselinePerSec: count / baselineSec, ratio: baselineSec / seconds };
+  return {
+    sightingsPerSec: count / seconds,
+    baselinePerSec: count / baselineSec,
+    ratio: baselineSec / seconds,
+  };
 }
 
 export function printOccupancyEngine(r: ReturnType<typeof benchOccupancyEngine>): void {

@@ -26,7 +26,11 @@ export async function runAnalytics(argv: string[], env: NodeJS.ProcessEnv): Prom
     process.stderr.write(`mallflow analytics: invalid layout\n${errors.map((e) => `  ${e}\n`).join('')}`);
     return EXIT_BAD_CONFIG;
   }
-  const pool = createPool({ url: config.DATABASE_URL, max: config.PG_POOL_MAX, applicationName: 'mallflow-analytics' });
+  const pool = createPool({
+    url: config.DATABASE_URL,
+    max: config.PG_POOL_MAX,
+    applicationName: 'mallflow-analytics',
+  });
   const latest = listMigrations().at(-1)?.version ?? 0;
   const current = await pool
     .query<{ v: number }>('SELECT max(version) AS v FROM schema_migrations')
@@ -69,7 +73,10 @@ export async function runAnalytics(argv: string[], env: NodeJS.ProcessEnv): Prom
 
 const MigrateConfig = z.object({
   DATABASE_URL: z.string().url().describe('PostgreSQL/TimescaleDB connection URL'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info')
+    .describe('Log level'),
 });
 
 /** `mallflow migrate`: applies pending migrations (hypertables where TimescaleDB is present). */
@@ -84,7 +91,9 @@ export async function runMigrate(argv: string[], env: NodeJS.ProcessEnv): Promis
     const result = await migrate(pool);
     log.info(
       result,
-      result.timescale ? 'migrated (TimescaleDB: hypertables)' : 'migrated (plain PostgreSQL: no TimescaleDB, same tables)',
+      result.timescale
+        ? 'migrated (TimescaleDB: hypertables)'
+        : 'migrated (plain PostgreSQL: no TimescaleDB, same tables)',
     );
     return EXIT_OK;
   } finally {

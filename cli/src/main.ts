@@ -7,19 +7,36 @@ import { runSimulate } from './commands/simulate.ts';
 import { runStart } from './commands/start.ts';
 import { createSimSource } from './sim-source.ts';
 
-const COMMANDS: Record<string, { summary: string; run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> }> = {
-  start: { summary: 'everything in one process on the embedded database, with a simulated mall', run: runStart },
-  broker: { summary: 'the MQTT broker (Aedes: TCP + WebSocket, auth and topic ACL)', run: (a, e) => runBroker(a, e) },
+const COMMANDS: Record<
+  string,
+  { summary: string; run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> }
+> = {
+  start: {
+    summary: 'everything in one process on the embedded database, with a simulated mall',
+    run: runStart,
+  },
+  broker: {
+    summary: 'the MQTT broker (Aedes: TCP + WebSocket, auth and topic ACL)',
+    run: (a, e) => runBroker(a, e),
+  },
   gateway: {
     summary: 'an edge gateway: pseudonymize, batch, publish',
     run: (a, e) =>
       runGateway(a, e, {
         simulator: (c) =>
-          createSimSource({ layout: loadLayoutFile(c.LAYOUT_FILE), seed: c.SIM_SEED, speed: c.SIM_SPEED, warmupMs: 0 }),
+          createSimSource({
+            layout: loadLayoutFile(c.LAYOUT_FILE),
+            seed: c.SIM_SEED,
+            speed: c.SIM_SPEED,
+            warmupMs: 0,
+          }),
       }),
   },
   analytics: { summary: 'the analytics worker: validate, store, occupancy', run: runAnalytics },
-  dashboard: { summary: 'the dashboard: REST API, Socket.IO and the live page', run: (a, e) => runDashboard(a, e) },
+  dashboard: {
+    summary: 'the dashboard: REST API, Socket.IO and the live page',
+    run: (a, e) => runDashboard(a, e),
+  },
   simulate: { summary: 'simulate a mall and publish its readings through a gateway', run: runSimulate },
   migrate: { summary: 'apply database migrations', run: runMigrate },
 };

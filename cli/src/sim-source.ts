@@ -47,9 +47,9 @@ export function createSimSource(options: SimSourceOptions): SimSource {
           const bySink = new Map<ReadingSink, typeof sightings>();
           for (const s of sightings) {
             const target = options.route(s.sensorId) ?? sink;
-            let list = bySink.get(target);
-            if (!list) bySink.set(target, (list = []));
-            list.push(s);
+            const list = bySink.get(target);
+            if (list) list.push(s);
+            else bySink.set(target, [s]);
           }
           for (const [target, list] of bySink) target.pushWifi(list);
         },

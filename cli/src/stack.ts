@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import type { Logger } from 'pino';
 import type pg from 'pg';
-import { createAnalytics, type Analytics } from '../../analytics/src/analytics.ts';
+import type { Logger } from 'pino';
+import { type Analytics, createAnalytics } from '../../analytics/src/analytics.ts';
 import { AccountStore, hashPassword } from '../../broker/src/accounts.ts';
 import { createBroker, type RunningBroker } from '../../broker/src/broker.ts';
 import type { Layout } from '../../core/src/layout.ts';
@@ -56,7 +56,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const host = options.host ?? '127.0.0.1';
   const accounts = new AccountStore();
   const analyticsPassword = randomBytes(18).toString('base64url');
-  accounts.add({ username: 'analytics', passwordHash: await hashPassword(analyticsPassword), role: 'analytics' });
+  accounts.add({
+    username: 'analytics',
+    passwordHash: await hashPassword(analyticsPassword),
+    role: 'analytics',
+  });
   const gatewayPasswords = new Map<string, string>();
   for (const floor of layout.floors) {
     const gatewayId = gatewayIdOfFloor(floor.id);
@@ -87,7 +91,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const analytics = await createAnalytics({
       pool: options.pool,
       layouts: [layout],
-      mqtt: { url: broker.url, username: 'analytics', password: analyticsPassword, clientId: 'mallflow-analytics' },
+      mqtt: {
+        url: broker.url,
+        username: 'analytics',
+        password: analyticsPassword,
+        clientId: 'mallflow-analytics',
+      },
       occupancy: options.occupancy,
       liveIntervalMs: options.liveIntervalMs ?? 1000,
       logger: options.loggerFor('analytics'),
@@ -145,7 +154,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         if (closed) return;
         closed = true;
         for (const g of gateways.values()) await g.close();
-        if (!(await drained(15_000))) options.loggerFor('analytics').warn('analytics did not take every batch before shutdown');
+        if (!(await drained(15_000)))
+          options.loggerFor('analytics').warn('analytics did not take every batch before shutdown');
         await analytics.close();
         await dashboard.close();
         await broker.close();

@@ -107,7 +107,8 @@ export function resolveCommandConfig<S extends z.ZodObject>(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): CommandConfig<z.infer<S>> {
-  if (argv.includes('--help') || argv.includes('-h')) return { kind: 'help', text: formatHelp(command, summary, schema) };
+  if (argv.includes('--help') || argv.includes('-h'))
+    return { kind: 'help', text: formatHelp(command, summary, schema) };
   const r = parseConfig(schema, env, argv);
   return r.ok ? { kind: 'ok', config: r.config } : { kind: 'invalid', errors: r.errors };
 }

@@ -25,7 +25,11 @@ export function readOptOutFile(path: string | undefined): Set<string> {
 }
 
 /** `mallflow gateway`: one edge gateway as its own process. */
-export async function runGateway(argv: string[], env: NodeJS.ProcessEnv, sources: SourceFactories): Promise<number> {
+export async function runGateway(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  sources: SourceFactories,
+): Promise<number> {
   const resolved = resolveCommandConfig('gateway', GATEWAY_SUMMARY, GatewayConfig, argv, env);
   const stop = reportCommandConfig(resolved, 'gateway');
   if (stop !== undefined || resolved.kind !== 'ok') return stop ?? EXIT_BAD_CONFIG;

@@ -22,7 +22,10 @@ export function createPseudonymizer(siteSecret: string): Pseudonymizer {
       if (hit) return hit;
       const normalized = normalizeMac(mac);
       if (!normalized) return undefined;
-      const identity = { device: pseudonymize(normalized, siteSecret), randomized: isRandomizedMac(normalized) };
+      const identity = {
+        device: pseudonymize(normalized, siteSecret),
+        randomized: isRandomizedMac(normalized),
+      };
       if (cache.size >= MAX_ENTRIES) cache.clear();
       cache.set(mac, identity);
       return identity;

@@ -1,4 +1,13 @@
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
@@ -75,7 +84,10 @@ async function ensureInitialized(dataDir: string, log?: Logger): Promise<void> {
   if (existsSync(resolve(dataDir, 'global/pg_control'))) return;
   if (existsSync(dataDir)) {
     const aside = `${dataDir}.incomplete-${Date.now()}`;
-    log?.warn({ dataDir, aside }, 'embedded database dir has no pg_control: an interrupted first init; moved aside');
+    log?.warn(
+      { dataDir, aside },
+      'embedded database dir has no pg_control: an interrupted first init; moved aside',
+    );
     renameSync(dataDir, aside);
   }
   const tmp = `${dataDir}.init-${process.pid}`;

@@ -20,7 +20,9 @@ export function reportCommandConfig<T>(c: CommandConfig<T>, command: string): nu
     return EXIT_OK;
   }
   if (c.kind === 'invalid') {
-    process.stderr.write(`mallflow ${command}: invalid configuration\n${c.errors.map((e) => `  ${e}\n`).join('')}`);
+    process.stderr.write(
+      `mallflow ${command}: invalid configuration\n${c.errors.map((e) => `  ${e}\n`).join('')}`,
+    );
     process.stderr.write(`Run 'mallflow ${command} --help' for the options.\n`);
     return EXIT_BAD_CONFIG;
   }

@@ -10,7 +10,11 @@ import { createPool } from '../../infra/src/pg-pool.ts';
 // the embedded PGlite+TimescaleDB (always) and the PostgreSQL server at TEST_DATABASE_URL (when set).
 
 const ROOT = resolve(import.meta.dirname, '../../.tmp');
-const schemaHash = () => listMigrations().map((m) => m.checksum).join('').slice(0, 12);
+const schemaHash = () =>
+  listMigrations()
+    .map((m) => m.checksum)
+    .join('')
+    .slice(0, 12);
 
 export type Backend = 'embedded' | 'server';
 
@@ -66,7 +70,11 @@ export async function prepareTemplates(): Promise<void> {
       const building = `${name}_build`;
       await admin.query(`DROP DATABASE IF EXISTS ${building}`);
       await admin.query(`CREATE DATABASE ${building}`);
-      const pool = createPool({ url: withDatabase(serverUrl, building), max: 1, applicationName: 'test-template' });
+      const pool = createPool({
+        url: withDatabase(serverUrl, building),
+        max: 1,
+        applicationName: 'test-template',
+      });
       await migrate(pool);
       await pool.end();
       await admin.query(`ALTER DATABASE ${building} RENAME TO ${name}`);

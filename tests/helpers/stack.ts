@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { pino } from 'pino';
 import type pg from 'pg';
-import { createAnalytics, type Analytics } from '../../analytics/src/analytics.ts';
+import { pino } from 'pino';
+import { type Analytics, createAnalytics } from '../../analytics/src/analytics.ts';
 import { type Account, AccountStore, hashPassword } from '../../broker/src/accounts.ts';
 import { createBroker, type RunningBroker } from '../../broker/src/broker.ts';
 import type { Layout } from '../../core/src/layout.ts';

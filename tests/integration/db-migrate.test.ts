@@ -24,8 +24,14 @@ describe.each(backends())('migrations on %s', (backend: Backend) => {
     const ext = await db.pool.query(`SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'`);
     if (backend === 'embedded') {
       expect(ext.rowCount).toBe(1);
-      const h = await db.pool.query(`SELECT hypertable_name FROM timescaledb_information.hypertables ORDER BY 1`);
-      expect(h.rows.map((r) => r.hypertable_name)).toEqual(['occupancy_minute', 'scale_readings', 'sightings']);
+      const h = await db.pool.query(
+        `SELECT hypertable_name FROM timescaledb_information.hypertables ORDER BY 1`,
+      );
+      expect(h.rows.map((r) => r.hypertable_name)).toEqual([
+        'occupancy_minute',
+        'scale_readings',
+        'sightings',
+      ]);
     } else {
       expect(ext.rowCount).toBe(0);
     }

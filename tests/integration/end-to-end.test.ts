@@ -73,7 +73,10 @@ describe.each(backends())('simulator to browser socket on %s', (backend: Backend
 
   it('pushes live occupancy over Socket.IO that matches the database and the simulated mall', async () => {
     // Shoppers were already inside at start; let two simulated minutes of probes flow in.
-    await waitFor(() => frames.some((f) => f.total > 0), { timeoutMs: 30_000, what: 'a non-zero occupancy frame' });
+    await waitFor(() => frames.some((f) => f.total > 0), {
+      timeoutMs: 30_000,
+      what: 'a non-zero occupancy frame',
+    });
     await waitFor(() => source.sim.nowMs() - liveFromMs >= 2 * 60_000, {
       timeoutMs: 30_000,
       what: 'two simulated minutes to pass',
@@ -84,7 +87,11 @@ describe.each(backends())('simulator to browser socket on %s', (backend: Backend
 
     // Nothing changes any more: the next frame the client gets must equal the live table.
     const live = async () =>
-      (await db.pool.query<{ zone_id: string; devices: number }>('SELECT zone_id, devices FROM occupancy_live')).rows;
+      (
+        await db.pool.query<{ zone_id: string; devices: number }>(
+          'SELECT zone_id, devices FROM occupancy_live',
+        )
+      ).rows;
     const settledRows = await waitFor(
       async () => {
         const a = await live();

@@ -35,8 +35,14 @@ describe.each(backends())('pipeline on %s', (backend: Backend) => {
       { username: 'gw-a', role: 'gateway', mallId: layout.id, gatewayId: 'gw-a' },
       { username: 'gw-x', role: 'gateway', mallId: 'unknown-mall', gatewayId: 'gw-x' },
     ]));
-    analytics = await startAnalyticsOn(broker, logins.get('analytics')!, db.pool, [layout], (e) => fatal.push(e));
-    gw = await mqtt.connectAsync(broker.url, { protocolVersion: 4, reconnectPeriod: 0, ...logins.get('gw-a')! });
+    analytics = await startAnalyticsOn(broker, logins.get('analytics')!, db.pool, [layout], (e) =>
+      fatal.push(e),
+    );
+    gw = await mqtt.connectAsync(broker.url, {
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+      ...logins.get('gw-a')!,
+    });
   });
 
   afterAll(async () => {
@@ -63,12 +69,18 @@ describe.each(backends())('pipeline on %s', (backend: Backend) => {
 
   it('stores a published batch as rows, with its batch in the ledger', async () => {
     await publish(1, [reading(0), reading(1), reading(2)]);
-    await waitFor(() => count('SELECT count(*) AS n FROM sightings').then((n) => n === 3), { what: '3 sightings' });
-    const rows = await db.pool.query('SELECT sensor_id, device, rssi_dbm, kind, time FROM sightings ORDER BY time');
-    expect(rows.rows.map((r) => [r.sensor_id, r.device, r.rssi_dbm, r.kind, (r.time as Date).getTime()])).toEqual(
-      [0, 1, 2].map((i) => [SENSORS[i], DEV, -50 - i, 'wifi', T0 + i * 1000]),
+    await waitFor(() => count('SELECT count(*) AS n FROM sightings').then((n) => n === 3), {
+      what: '3 sightings',
+    });
+    const rows = await db.pool.query(
+      'SELECT sensor_id, device, rssi_dbm, kind, time FROM sightings ORDER BY time',
     );
-    expect(await count(`SELECT count(*) AS n FROM ingested_batches WHERE gateway_id = 'gw-a' AND seq = 1`)).toBe(1);
+    expect(
+      rows.rows.map((r) => [r.sensor_id, r.device, r.rssi_dbm, r.kind, (r.time as Date).getTime()]),
+    ).toEqual([0, 1, 2].map((i) => [SENSORS[i], DEV, -50 - i, 'wifi', T0 + i * 1000]));
+    expect(
+      await count(`SELECT count(*) AS n FROM ingested_batches WHERE gateway_id = 'gw-a' AND seq = 1`),
+    ).toBe(1);
   });
 
   it('does not count a redelivered batch (same gateway, same seq) twice', async () => {
@@ -76,7 +88,9 @@ describe.each(backends())('pipeline on %s', (backend: Backend) => {
     await publish(2, [reading(3), reading(4)]);
     await publish(2, [reading(3), reading(4)]);
     await publish(3, [reading(5)]);
-    await waitFor(() => count('SELECT count(*) AS n FROM ingested_batches').then((n) => n === 3), { what: '3 batches' });
+    await waitFor(() => count('SELECT count(*) AS n FROM ingested_batches').then((n) => n === 3), {
+      what: '3 batches',
+    });
     await waitFor(() => analytics.stats().duplicates === before + 1, { what: 'one duplicate counted' });
     expect(await count('SELECT count(*) AS n FROM sightings')).toBe(6);
   });
@@ -87,12 +101,20 @@ describe.each(backends())('pipeline on %s', (backend: Backend) => {
     await gw.publishAsync(topic, '{"v":1,"gw":"gw-a",', { qos: 1 });
     await publish(10, [{ ...reading(0), rssiDbm: 'strong' }]);
     await publish(11, [{ ...reading(0), device: 'aa:bb:cc:dd:ee:ff' }]);
-    await gw.publishAsync(topic, JSON.stringify({ v: 1, gw: 'gw-b', seq: 12, sentAt: T0, readings: [reading(0)] }), {
-      qos: 1,
-    });
+    await gw.publishAsync(
+      topic,
+      JSON.stringify({ v: 1, gw: 'gw-b', seq: 12, sentAt: T0, readings: [reading(0)] }),
+      {
+        qos: 1,
+      },
+    );
     await publish(13, [reading(6)]);
-    await waitFor(() => count('SELECT count(*) AS n FROM dead_letters').then((n) => n === 4), { what: '4 dead letters' });
-    const letters = await db.pool.query('SELECT topic, gateway_id, reason, payload FROM dead_letters ORDER BY id');
+    await waitFor(() => count('SELECT count(*) AS n FROM dead_letters').then((n) => n === 4), {
+      what: '4 dead letters',
+    });
+    const letters = await db.pool.query(
+      'SELECT topic, gateway_id, reason, payload FROM dead_letters ORDER BY id',
+    );
     expect(letters.rows.map((r) => r.reason)).toEqual([
       expect.stringMatching(/^invalid JSON/),
       expect.stringMatching(/^schema: readings\.0\.rssiDbm/),
@@ -106,11 +128,17 @@ describe.each(backends())('pipeline on %s', (backend: Backend) => {
     expect(letters.rows[2].payload).not.toMatch(/aa:bb:cc:dd:ee:ff/);
     expect(analytics.stats().deadLetters).toBe(before + 4);
     // The good batch after the bad ones still lands.
-    await waitFor(() => count('SELECT count(*) AS n FROM sightings').then((n) => n === 7), { what: 'good batch stored' });
+    await waitFor(() => count('SELECT count(*) AS n FROM sightings').then((n) => n === 7), {
+      what: 'good batch stored',
+    });
   });
 
   it('dead-letters a batch for a mall it has no layout for', async () => {
-    const other = await mqtt.connectAsync(broker.url, { protocolVersion: 4, reconnectPeriod: 0, ...logins.get('gw-x')! });
+    const other = await mqtt.connectAsync(broker.url, {
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+      ...logins.get('gw-x')!,
+    });
     await other.publishAsync(
       gatewayTopic('unknown-mall', 'gw-x', 'wifi'),
       JSON.stringify({ v: 1, gw: 'gw-x', seq: 1, sentAt: T0, readings: [reading(0)] }),
@@ -118,7 +146,10 @@ describe.each(backends())('pipeline on %s', (backend: Backend) => {
     );
     await other.endAsync();
     await waitFor(
-      () => count(`SELECT count(*) AS n FROM dead_letters WHERE reason LIKE 'unknown mall%'`).then((n) => n === 1),
+      () =>
+        count(`SELECT count(*) AS n FROM dead_letters WHERE reason LIKE 'unknown mall%'`).then(
+          (n) => n === 1,
+        ),
       { what: 'unknown-mall dead letter' },
     );
   });
@@ -148,7 +179,12 @@ describe.each(backends())('pipeline on %s', (backend: Backend) => {
     );
     gateway.pushWifi([{ sensorId: SENSORS[0]!, heardAt: T0, rssiDbm: -60, mac: 'not-a-mac' }]);
     await gateway.close();
-    expect(gateway.stats()).toMatchObject({ readingsIn: 11, invalidMacs: 1, readingsPublished: 10, batchesPublished: 3 });
+    expect(gateway.stats()).toMatchObject({
+      readingsIn: 11,
+      invalidMacs: 1,
+      readingsPublished: 10,
+      batchesPublished: 3,
+    });
     await waitFor(() => count('SELECT count(*) AS n FROM sightings').then((n) => n === before + 10), {
       what: '10 more sightings',
     });

@@ -6,20 +6,28 @@ import { loadLayoutFile } from '../../../simulators/src/load-layout.ts';
 import { createSimSource } from '../sim-source.ts';
 
 const SimulateConfig = z.object({
-  MQTT_URL: z.string().url().default('mqtt://127.0.0.1:1884').describe('Broker URL (a running `mallflow broker` or `mallflow start`)'),
+  MQTT_URL: z
+    .string()
+    .url()
+    .default('mqtt://127.0.0.1:1884')
+    .describe('Broker URL (a running `mallflow broker` or `mallflow start`)'),
   MALL_ID: z.string().min(1).default('joy-city').describe('Mall id; must match the layout'),
   GATEWAY_ID: z.string().min(1).describe('Gateway account the readings are published with'),
   GATEWAY_PASSWORD: z.string().min(1).describe('Its broker password'),
-  SITE_SECRET: z.string().min(16).describe('HMAC key for MAC pseudonyms (the site\'s secret)'),
+  SITE_SECRET: z.string().min(16).describe("HMAC key for MAC pseudonyms (the site's secret)"),
   LAYOUT_FILE: z.string().default('simulators/layouts/joy-city.json').describe('Mall layout to walk'),
   SIM_SEED: z.coerce.number().int().default(42).describe('Seed; the same seed gives the same readings'),
   SIM_SPEED: z.coerce.number().positive().max(3600).default(1).describe('Simulated seconds per real second'),
   SIM_DURATION_MIN: z.coerce.number().positive().default(10).describe('Simulated minutes to run'),
   SIM_WARMUP_MIN: z.coerce.number().min(0).default(0).describe('Simulated minutes run silently first'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn').describe('Log level'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('warn')
+    .describe('Log level'),
 });
 
-const SUMMARY = 'Simulates shoppers walking a mall and publishes their phones\' probes through a gateway to a broker.';
+const SUMMARY =
+  "Simulates shoppers walking a mall and publishes their phones' probes through a gateway to a broker.";
 
 export async function runSimulate(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const resolved = resolveCommandConfig('simulate', SUMMARY, SimulateConfig, argv, env);

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { loadLayoutFiles } from '../../../analytics/src/adapters/layout-files.ts';
 import { migrate } from '../../../analytics/src/migrate.ts';
 import { resolveCommandConfig } from '../../../core/src/config.ts';
-import { startEmbeddedDb, type EmbeddedDb } from '../../../infra/src/embedded-db.ts';
+import { type EmbeddedDb, startEmbeddedDb } from '../../../infra/src/embedded-db.ts';
 import { createPool } from '../../../infra/src/pg-pool.ts';
 import {
   createLogger,
@@ -15,27 +15,73 @@ import {
   reportCommandConfig,
   waitForShutdownSignal,
 } from '../../../infra/src/process.ts';
+import { openBrowser } from '../open-browser.ts';
 import { createSimSource } from '../sim-source.ts';
 import { startStack } from '../stack.ts';
-import { openBrowser } from '../open-browser.ts';
 
 const StartConfig = z.object({
-  DATA_DIR: z.string().min(1).default('./data').describe('Where the embedded database and the site secret live'),
-  DATABASE_URL: z.string().url().optional().describe('Use this PostgreSQL/TimescaleDB server instead of the embedded database'),
+  DATA_DIR: z
+    .string()
+    .min(1)
+    .default('./data')
+    .describe('Where the embedded database and the site secret live'),
+  DATABASE_URL: z
+    .string()
+    .url()
+    .optional()
+    .describe('Use this PostgreSQL/TimescaleDB server instead of the embedded database'),
   HOST: z.string().default('127.0.0.1').describe('Interface the broker and dashboard listen on'),
-  BROKER_PORT: z.coerce.number().int().min(0).max(65535).default(1884).describe('MQTT over TCP (1883 is left to Mosquitto)'),
+  BROKER_PORT: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(65535)
+    .default(1884)
+    .describe('MQTT over TCP (1883 is left to Mosquitto)'),
   BROKER_WS_PORT: z.coerce.number().int().min(0).max(65535).default(8884).describe('MQTT over WebSocket'),
   DASHBOARD_PORT: z.coerce.number().int().min(0).max(65535).default(8080).describe('Dashboard HTTP port'),
-  LAYOUT_FILE: z.string().default('simulators/layouts/joy-city.json').describe('Mall layout the simulator walks'),
-  SITE_SECRET: z.string().min(16).optional().describe('HMAC key for MAC pseudonyms; default: generated once into DATA_DIR/site-secret'),
+  LAYOUT_FILE: z
+    .string()
+    .default('simulators/layouts/joy-city.json')
+    .describe('Mall layout the simulator walks'),
+  SITE_SECRET: z
+    .string()
+    .min(16)
+    .optional()
+    .describe('HMAC key for MAC pseudonyms; default: generated once into DATA_DIR/site-secret'),
   SIM_SEED: z.coerce.number().int().default(42).describe('Simulator seed'),
   SIM_SPEED: z.coerce.number().positive().max(3600).default(1).describe('Simulated seconds per real second'),
-  SIM_WARMUP_MIN: z.coerce.number().min(0).max(600).default(45).describe('Simulated minutes run before going live, so the mall is not empty'),
-  SIM_ARRIVALS_PER_HOUR: z.coerce.number().positive().optional().describe('Shopper arrivals per hour (default from the layout\'s capacity)'),
-  PRESENCE_MS: z.coerce.number().int().positive().default(180_000).describe('A device is present this long after its last sighting'),
-  ALLOWED_LATENESS_MS: z.coerce.number().int().nonnegative().default(5_000).describe('How late a reading may arrive and still count in its minute'),
-  OPEN_BROWSER: z.enum(['auto', 'true', 'false']).default('auto').describe('Open the dashboard in a browser (auto: when a desktop session is present)'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level'),
+  SIM_WARMUP_MIN: z.coerce
+    .number()
+    .min(0)
+    .max(600)
+    .default(45)
+    .describe('Simulated minutes run before going live, so the mall is not empty'),
+  SIM_ARRIVALS_PER_HOUR: z.coerce
+    .number()
+    .positive()
+    .optional()
+    .describe("Shopper arrivals per hour (default from the layout's capacity)"),
+  PRESENCE_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(180_000)
+    .describe('A device is present this long after its last sighting'),
+  ALLOWED_LATENESS_MS: z.coerce
+    .number()
+    .int()
+    .nonnegative()
+    .default(5_000)
+    .describe('How late a reading may arrive and still count in its minute'),
+  OPEN_BROWSER: z
+    .enum(['auto', 'true', 'false'])
+    .default('auto')
+    .describe('Open the dashboard in a browser (auto: when a desktop session is present)'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info')
+    .describe('Log level'),
 });
 
 const SUMMARY =
@@ -80,7 +126,10 @@ export async function runStart(argv: string[], env: NodeJS.ProcessEnv): Promise<
   });
   try {
     const migrated = await migrate(pool);
-    log.info(migrated, migrated.timescale ? 'database ready (TimescaleDB)' : 'database ready (plain PostgreSQL)');
+    log.info(
+      migrated,
+      migrated.timescale ? 'database ready (TimescaleDB)' : 'database ready (plain PostgreSQL)',
+    );
     const stack = await startStack({
       pool,
       layout,
