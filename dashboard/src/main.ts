@@ -1,0 +1,116 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { pino } from 'pino';
+import { formatHelp, parseConfig } from '../../core/src/config.ts';
+import { type Layout, validateLayout } from '../../core/src/layout.ts';
+import { createPool } from '../../infra/src/pg-pool.ts';
+import { DashboardConfigSchema, layoutPaths } from './config.ts';
+import { createDashboard } from './server.ts';
+
+// `mallflow dashboard`: parse config, load and validate the layouts, open a pool, serve until
+// SIGINT/SIGTERM, then close the server and end the pool. Exit codes: 0 ok, 1 failed at run
+// time, 2 bad config or layout.
+
+const SUMMARY = 'Live occupancy dashboard: floor plans coloured by zone occupancy, REST API and Socket.IO.';
+
+export interface RunDashboardOptions {
+  /** Stops the dashboard like SIGINT does (for tests and an embedding process). */
+  signal?: AbortSignal;
+  stdout?: (text: string) => void;
+  stderr?: (text: string) => void;
+}
+
+async function loadLayouts(
+  paths: readonly string[],
+): Promise<{ ok: true; layouts: Layout[] } | { ok: false; errors: string[] }> {
+  const layouts: Layout[] = [];
+  const errors: string[] = [];
+  for (const path of paths) {
+    let data: unknown;
+    try {
+      data = JSON.parse(await readFile(resolve(path), 'utf8'));
+    } catch (err) {
+      // Boundary: an unreadable or non-JSON file is a config problem, reported with the rest.
+      errors.push(`${path}: ${(err as Error).message}`);
+      continue;
+    }
+    const result = validateLayout(data);
+    if (result.ok) layouts.push(result.layout);
+    else for (const e of result.errors) errors.push(`${path}: ${e}`);
+  }
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, layouts };
+}
+
+function waitForStop(signal: AbortSignal | undefined): Promise<string> {
+  return new Promise((done) => {
+    const onSignal = (name: string) => {
+      process.off('SIGINT', onSigint);
+      process.off('SIGTERM', onSigterm);
+      signal?.removeEventListener('abort', onAbort);
+      done(name);
+    };
+    const onSigint = () => onSignal('SIGINT');
+    const onSigterm = () => onSignal('SIGTERM');
+    const onAbort = () => onSignal('abort');
+    process.once('SIGINT', onSigint);
+    process.once('SIGTERM', onSigterm);
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+export async function runDashboard(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  options: RunDashboardOptions = {},
+): Promise<number> {
+  const out = options.stdout ?? ((text: string) => process.stdout.write(text));
+  const err = options.stderr ?? ((text: string) => process.stderr.write(text));
+
+  if (argv.includes('--help') || argv.includes('-h')) {
+    out(`${formatHelp('dashboard', SUMMARY, DashboardConfigSchema)}\n`);
+    return 0;
+  }
+  const parsed = parseConfig(DashboardConfigSchema, env, argv);
+  if (!parsed.ok) {
+    for (const e of parsed.errors) err(`config: ${e}\n`);
+    err('Run `mallflow dashboard --help` for the options.\n');
+    return 2;
+  }
+  const config = parsed.config;
+  const loaded = await loadLayouts(layoutPaths(config));
+  if (!loaded.ok) {
+    for (const e of loaded.errors) err(`layout: ${e}\n`);
+    return 2;
+  }
+
+  // Logs are JSON lines on stdout (or the caller's stdout, so an embedding test can read them).
+  const logOptions = { base: { component: 'dashboard' }, level: config.LOG_LEVEL };
+  const log = options.stdout ? pino(logOptions, { write: options.stdout }) : pino(logOptions);
+  const pool = createPool({
+    url: config.DATABASE_URL,
+    max: config.PG_POOL_MAX,
+    applicationName: 'mallflow-dashboard',
+  });
+  try {
+    const dashboard = await createDashboard({
+      pool,
+      layouts: loaded.layouts,
+      host: config.DASHBOARD_HOST,
+      port: config.DASHBOARD_PORT,
+      tickMs: config.DASHBOARD_TICK_MS,
+      logger: log,
+    });
+    log.info({ url: dashboard.url, malls: loaded.layouts.map((l) => l.id) }, 'dashboard listening');
+    const reason = await waitForStop(options.signal);
+    log.info({ reason }, 'dashboard stopping');
+    await dashboard.close();
+    return 0;
+  } catch (e) {
+    // Boundary: start-up failures (port in use, ...) end the command with a logged reason.
+    log.error({ err: e }, 'dashboard failed');
+    return 1;
+  } finally {
+    await pool.end();
+  }
+}
