@@ -60,6 +60,11 @@ if (!entry) {
 try {
   process.exitCode = await entry.run(rest, process.env);
 } catch (err) {
-  process.stderr.write(`mallflow ${command}: ${(err as Error).stack ?? String(err)}\n`);
+  // Our own errors carry a code and a message written for the operator; anything else is a bug.
+  const known =
+    err instanceof Error && typeof (err as { code?: unknown }).code === 'string' && !('errno' in err);
+  process.stderr.write(
+    `mallflow ${command}: ${known ? (err as Error).message : ((err as Error).stack ?? String(err))}\n`,
+  );
   process.exitCode = 1;
 }
