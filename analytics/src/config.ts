@@ -1,4 +1,21 @@
 import { z } from 'zod';
+import { logLevelKey } from '../../core/src/config.ts';
+
+/** Occupancy settings, shared with `mallflow start`, which runs this worker in-process. */
+export const OCCUPANCY_KEYS = {
+  PRESENCE_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(180_000)
+    .describe('A device is present this long after its last sighting'),
+  ALLOWED_LATENESS_MS: z.coerce
+    .number()
+    .int()
+    .nonnegative()
+    .default(5_000)
+    .describe('How late a reading may arrive and still count in its minute'),
+};
 
 export const AnalyticsConfig = z.object({
   DATABASE_URL: z.string().url().describe('PostgreSQL/TimescaleDB connection URL'),
@@ -22,28 +39,14 @@ export const AnalyticsConfig = z.object({
     .min(1)
     .default('simulators/layouts/joy-city.json')
     .describe('Comma-separated mall layout files; a batch for a mall without one is dead-lettered'),
-  PRESENCE_MS: z.coerce
-    .number()
-    .int()
-    .positive()
-    .default(180_000)
-    .describe('A device is present this long after its last sighting'),
-  ALLOWED_LATENESS_MS: z.coerce
-    .number()
-    .int()
-    .nonnegative()
-    .default(5_000)
-    .describe('How late a reading may arrive and still count in its minute'),
+  ...OCCUPANCY_KEYS,
   LIVE_INTERVAL_MS: z.coerce
     .number()
     .int()
     .min(100)
     .default(1_000)
     .describe('How often live occupancy and closed minutes are written'),
-  LOG_LEVEL: z
-    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
-    .default('info')
-    .describe('Log level'),
+  LOG_LEVEL: logLevelKey('info'),
 });
 export type AnalyticsConfig = z.infer<typeof AnalyticsConfig>;
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { resolveCommandConfig } from '../../core/src/config.ts';
+import { logLevelKey, resolveCommandConfig } from '../../core/src/config.ts';
 import { createPool } from '../../infra/src/pg-pool.ts';
 import {
   createLogger,
@@ -73,10 +73,7 @@ export async function runAnalytics(argv: string[], env: NodeJS.ProcessEnv): Prom
 
 const MigrateConfig = z.object({
   DATABASE_URL: z.string().url().describe('PostgreSQL/TimescaleDB connection URL'),
-  LOG_LEVEL: z
-    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
-    .default('info')
-    .describe('Log level'),
+  LOG_LEVEL: logLevelKey(),
 });
 
 /** `mallflow migrate`: applies pending migrations (hypertables where TimescaleDB is present). */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { logLevelKey } from '../../core/src/config.ts';
 
 /** Standalone broker settings (`mallflow broker`); env keys, or the matching `--flags`. */
 export const BrokerConfig = z.object({
@@ -32,9 +33,6 @@ export const BrokerConfig = z.object({
     .max(256 * 1024 * 1024)
     .default(262_144)
     .describe('Largest PUBLISH payload accepted; bigger packets close the connection'),
-  LOG_LEVEL: z
-    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
-    .default('info')
-    .describe('pino log level'),
+  LOG_LEVEL: logLevelKey('info'),
 });
 export type BrokerConfig = z.infer<typeof BrokerConfig>;

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 
 // Shared, pure config plumbing: every component describes its settings as one zod object of
 // UPPER_SNAKE env keys; `--some-key value` / `--some-key=value` flags override `SOME_KEY` env.
@@ -111,4 +111,11 @@ export function resolveCommandConfig<S extends z.ZodObject>(
     return { kind: 'help', text: formatHelp(command, summary, schema) };
   const r = parseConfig(schema, env, argv);
   return r.ok ? { kind: 'ok', config: r.config } : { kind: 'invalid', errors: r.errors };
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** The `LOG_LEVEL` key every command has; `fallback` is its default. */
+export function logLevelKey(fallback: (typeof LOG_LEVELS)[number] = 'info') {
+  return z.enum(LOG_LEVELS).default(fallback).describe('Log level (pino)');
 }

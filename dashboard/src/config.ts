@@ -1,8 +1,7 @@
 import { z } from 'zod';
+import { logLevelKey } from '../../core/src/config.ts';
 
 // The dashboard's settings: one zod schema, parsed once in main.ts (env, or --flag overrides).
-
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export const DashboardConfigSchema = z.object({
   DASHBOARD_HOST: z.string().min(1).default('127.0.0.1').describe('Address the HTTP server listens on'),
@@ -35,7 +34,7 @@ export const DashboardConfigSchema = z.object({
     .positive()
     .default(4)
     .describe('Database connections at most (1 for the embedded database)'),
-  LOG_LEVEL: z.enum(LOG_LEVELS).default('info').describe('pino log level'),
+  LOG_LEVEL: logLevelKey(),
 });
 
 export type DashboardConfig = z.infer<typeof DashboardConfigSchema>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { logLevelKey } from '../../core/src/config.ts';
 
 export const GatewayConfig = z.object({
   MQTT_URL: z.string().url().default('mqtt://127.0.0.1:1884').describe('Broker URL (mqtt:// or ws://)'),
@@ -26,17 +27,14 @@ export const GatewayConfig = z.object({
   SOURCE: z
     .enum(['simulator'])
     .default('simulator')
-    .describe('Where readings come from (capture inputs arrive with issue 7)'),
+    .describe('Where readings come from (only the simulator so far)'),
   LAYOUT_FILE: z
     .string()
     .default('simulators/layouts/joy-city.json')
     .describe('Layout the simulator source walks'),
   SIM_SEED: z.coerce.number().int().default(42).describe('Simulator seed'),
   SIM_SPEED: z.coerce.number().positive().default(1).describe('Simulated seconds per real second'),
-  LOG_LEVEL: z
-    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
-    .default('info')
-    .describe('Log level'),
+  LOG_LEVEL: logLevelKey('info'),
 });
 export type GatewayConfig = z.infer<typeof GatewayConfig>;
 

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { Logger } from 'pino';
 import { resolveCommandConfig } from '../../core/src/config.ts';
 import {
   createLogger,
@@ -8,7 +9,7 @@ import {
   waitForShutdownSignal,
 } from '../../infra/src/process.ts';
 import { GATEWAY_SUMMARY, GatewayConfig } from './config.ts';
-import { createGateway } from './gateway.ts';
+import { createGateway, type Gateway } from './gateway.ts';
 import type { ReadingSource } from './source.ts';
 
 /** Builds a source from the gateway's config; the CLI supplies the implementations. */
@@ -24,18 +25,9 @@ export function readOptOutFile(path: string | undefined): Set<string> {
   );
 }
 
-/** `mallflow gateway`: one edge gateway as its own process. */
-export async function runGateway(
-  argv: string[],
-  env: NodeJS.ProcessEnv,
-  sources: SourceFactories,
-): Promise<number> {
-  const resolved = resolveCommandConfig('gateway', GATEWAY_SUMMARY, GatewayConfig, argv, env);
-  const stop = reportCommandConfig(resolved, 'gateway');
-  if (stop !== undefined || resolved.kind !== 'ok') return stop ?? EXIT_BAD_CONFIG;
-  const config = resolved.config;
-  const log = createLogger('gateway', config.LOG_LEVEL);
-  const gateway = await createGateway({
+/** A gateway connected as its config says (shared by `mallflow gateway` and `mallflow simulate`). */
+export function createGatewayFromConfig(config: GatewayConfig, log: Logger): Promise<Gateway> {
+  return createGateway({
     mqttUrl: config.MQTT_URL,
     mallId: config.MALL_ID,
     gatewayId: config.GATEWAY_ID,
@@ -47,6 +39,20 @@ export async function runGateway(
     flushIntervalMs: config.FLUSH_INTERVAL_MS,
     logger: log,
   });
+}
+
+/** `mallflow gateway`: one edge gateway as its own process. */
+export async function runGateway(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  sources: SourceFactories,
+): Promise<number> {
+  const resolved = resolveCommandConfig('gateway', GATEWAY_SUMMARY, GatewayConfig, argv, env);
+  const stop = reportCommandConfig(resolved, 'gateway');
+  if (stop !== undefined || resolved.kind !== 'ok') return stop ?? EXIT_BAD_CONFIG;
+  const config = resolved.config;
+  const log = createLogger('gateway', config.LOG_LEVEL);
+  const gateway = await createGatewayFromConfig(config, log);
   const source = sources[config.SOURCE](config);
   source.start(gateway);
   const summary = setInterval(() => log.info(gateway.stats(), 'gateway summary'), 10_000);

@@ -27,6 +27,19 @@ function run(args: string[], env: Record<string, string> = {}) {
   return { child, out, exited };
 }
 
+/** `start` on free ports with its own data dir. */
+const START = (dataDir: string): string[] => [
+  'start',
+  '--data-dir',
+  dataDir,
+  '--broker-port',
+  '0',
+  '--broker-ws-port',
+  '0',
+  '--dashboard-port',
+  '0',
+];
+
 describe('mallflow start', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'mallflow-start-'));
   let child: ChildProcess | undefined;
@@ -37,23 +50,10 @@ describe('mallflow start', () => {
   });
 
   it('serves live non-zero occupancy on the embedded database and stops cleanly on SIGINT', async () => {
-    const p = run(
-      [
-        'start',
-        '--data-dir',
-        dataDir,
-        '--broker-port',
-        '0',
-        '--broker-ws-port',
-        '0',
-        '--dashboard-port',
-        '0',
-      ],
-      {
-        SIM_SPEED: '5',
-        OPEN_BROWSER: 'false',
-      },
-    );
+    const p = run(START(dataDir), {
+      SIM_SPEED: '5',
+      OPEN_BROWSER: 'false',
+    });
     child = p.child;
     const url = await waitFor(() => /dashboard\s+(http:\/\/\S+?)\/\?mall=/.exec(p.out.stderr)?.[1], {
       timeoutMs: 60_000,
@@ -82,38 +82,15 @@ describe('mallflow start', () => {
   });
 
   it('refuses a second process on the same embedded database with a clear message', async () => {
-    const first = run(
-      [
-        'start',
-        '--data-dir',
-        dataDir,
-        '--broker-port',
-        '0',
-        '--broker-ws-port',
-        '0',
-        '--dashboard-port',
-        '0',
-      ],
-      {
-        OPEN_BROWSER: 'false',
-      },
-    );
+    const first = run(START(dataDir), {
+      OPEN_BROWSER: 'false',
+    });
     child = first.child;
     await waitFor(() => first.out.stderr.includes('dashboard'), {
       timeoutMs: 60_000,
       what: 'the first process to start',
     });
-    const second = run([
-      'start',
-      '--data-dir',
-      dataDir,
-      '--broker-port',
-      '0',
-      '--broker-ws-port',
-      '0',
-      '--dashboard-port',
-      '0',
-    ]);
+    const second = run(START(dataDir));
     expect(await second.exited).toBe(1);
     expect(second.out.stderr).toMatch(/already open in process \d+/);
     first.child.kill('SIGINT');

@@ -3,8 +3,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { loadLayoutFiles } from '../../../analytics/src/adapters/layout-files.ts';
+import { OCCUPANCY_KEYS } from '../../../analytics/src/config.ts';
 import { migrate } from '../../../analytics/src/migrate.ts';
-import { resolveCommandConfig } from '../../../core/src/config.ts';
+import { logLevelKey, resolveCommandConfig } from '../../../core/src/config.ts';
 import { type EmbeddedDb, startEmbeddedDb } from '../../../infra/src/embedded-db.ts';
 import { createPool } from '../../../infra/src/pg-pool.ts';
 import {
@@ -62,26 +63,12 @@ const StartConfig = z.object({
     .positive()
     .optional()
     .describe("Shopper arrivals per hour (default from the layout's capacity)"),
-  PRESENCE_MS: z.coerce
-    .number()
-    .int()
-    .positive()
-    .default(180_000)
-    .describe('A device is present this long after its last sighting'),
-  ALLOWED_LATENESS_MS: z.coerce
-    .number()
-    .int()
-    .nonnegative()
-    .default(5_000)
-    .describe('How late a reading may arrive and still count in its minute'),
+  ...OCCUPANCY_KEYS,
   OPEN_BROWSER: z
     .enum(['auto', 'true', 'false'])
     .default('auto')
     .describe('Open the dashboard in a browser (auto: when a desktop session is present)'),
-  LOG_LEVEL: z
-    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
-    .default('info')
-    .describe('Log level'),
+  LOG_LEVEL: logLevelKey('info'),
 });
 
 const SUMMARY =
