@@ -14,21 +14,21 @@ export function benchOccupancyEngine(count: number): {
   const zoneOf = new Map(sensors.map((s, i) => [s, `z-${i % 60}`]));
   const zones = [...new Set(zoneOf.values())];
   const readings = makeReadings(count, sensors, 20_000);
-  const options = { presenceMs: 180_000, allowedLatenessMs: 5_000 };
+  const options = { presenceMs: 180_000, allowedLatenessMs: 5_000, visitIdleMs: 600_000 };
 
   const baselineStart = performance.now();
   const seen = new Map<string, number>();
   for (const r of readings) seen.set(r.device, r.heardAt);
   const baselineSec = (performance.now() - baselineStart) / 1000;
 
-  const state = createOccupancyState();
+  const state = createOccupancyState(options);
   const started = performance.now();
   for (let i = 0; i < readings.length; i++) {
     const r = readings[i]!;
     addSighting(state, r.device, zoneOf.get(r.sensorId)!, r.rssiDbm, r.heardAt);
-    if (i % 500 === 499) closeMinutes(state, zones, options);
+    if (i % 500 === 499) closeMinutes(state, zones);
   }
-  closeMinutes(state, zones, options);
+  closeMinutes(state, zones);
   const seconds = (performance.now() - started) / 1000;
   return {
     sightingsPerSec: count / seconds,

@@ -3,6 +3,12 @@ import { logLevelKey } from '../../core/src/config.ts';
 
 /** Occupancy settings, shared with `mallflow start`, which runs this worker in-process. */
 export const OCCUPANCY_KEYS = {
+  VISIT_IDLE_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(600_000)
+    .describe('A visit (and its last zone stay) ends after this much silence'),
   PRESENCE_MS: z.coerce
     .number()
     .int()

@@ -55,7 +55,11 @@ export async function runAnalytics(argv: string[], env: NodeJS.ProcessEnv): Prom
       password: config.MQTT_PASSWORD,
       clientId: config.MQTT_CLIENT_ID,
     },
-    occupancy: { presenceMs: config.PRESENCE_MS, allowedLatenessMs: config.ALLOWED_LATENESS_MS },
+    occupancy: {
+      presenceMs: config.PRESENCE_MS,
+      allowedLatenessMs: config.ALLOWED_LATENESS_MS,
+      visitIdleMs: config.VISIT_IDLE_MS,
+    },
     liveIntervalMs: config.LIVE_INTERVAL_MS,
     logger: log,
     onFatal(err) {

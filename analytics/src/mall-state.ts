@@ -1,5 +1,9 @@
 import type { Layout } from '../../core/src/layout.ts';
-import { createOccupancyState, type OccupancyState } from '../../core/src/occupancy.ts';
+import {
+  createOccupancyState,
+  type OccupancyOptions,
+  type OccupancyState,
+} from '../../core/src/occupancy.ts';
 
 /** What the worker keeps per mall: the sensor → zone map and the live occupancy state. */
 export interface MallState {
@@ -9,7 +13,10 @@ export interface MallState {
   occupancy: OccupancyState;
 }
 
-export function createMallStates(layouts: readonly Layout[]): Map<string, MallState> {
+export function createMallStates(
+  layouts: readonly Layout[],
+  options: OccupancyOptions,
+): Map<string, MallState> {
   return new Map(
     layouts.map((layout) => [
       layout.id,
@@ -17,7 +24,7 @@ export function createMallStates(layouts: readonly Layout[]): Map<string, MallSt
         mallId: layout.id,
         zoneIds: layout.zones.map((z) => z.id),
         sensorZone: new Map(layout.sensors.map((s) => [s.id, s.zone])),
-        occupancy: createOccupancyState(),
+        occupancy: createOccupancyState(options),
       },
     ]),
   );

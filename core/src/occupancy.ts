@@ -12,6 +12,8 @@
 //
 // The shell owns the state and mutates it in place.
 
+import { createSessionState, expireSessions, observeBurst, type SessionState } from './sessions.ts';
+
 export const BURST_WINDOW_MS = 3_000;
 export const MINUTE_MS = 60_000;
 
@@ -28,6 +30,8 @@ export interface DeviceState {
   burstBestRssiDbm: number;
   firstSeenMs: number;
   lastSeenMs: number;
+  /** The current burst was handed to the sessionizer (it is complete). */
+  burstFed: boolean;
 }
 
 export interface OccupancyState {
@@ -42,6 +46,9 @@ export interface OccupancyState {
   minuteStartMs: number | undefined;
   /** Newest event time seen. */
   newestMs: number;
+  /** Visits and zone stays, fed with each completed burst. */
+  sessions: SessionState;
+  options: Readonly<OccupancyOptions>;
 }
 
 export interface OccupancyOptions {
@@ -49,6 +56,8 @@ export interface OccupancyOptions {
   presenceMs: number;
   /** Readings may arrive this late (event time behind the newest seen) and still count. */
   allowedLatenessMs: number;
+  /** A visit ends after this much silence. */
+  visitIdleMs: number;
 }
 
 export interface MinuteRow {
@@ -57,8 +66,17 @@ export interface MinuteRow {
   devices: number;
 }
 
-export function createOccupancyState(): OccupancyState {
-  return { devices: new Map(), pending: [], appliedToMs: 0, late: 0, minuteStartMs: undefined, newestMs: 0 };
+export function createOccupancyState(options: OccupancyOptions): OccupancyState {
+  return {
+    options: { ...options },
+    devices: new Map(),
+    pending: [],
+    appliedToMs: 0,
+    late: 0,
+    minuteStartMs: undefined,
+    newestMs: 0,
+    sessions: createSessionState(),
+  };
 }
 
 export function floorToMinute(ms: number): number {
@@ -85,6 +103,7 @@ export function applySighting(
       burstBestRssiDbm: rssiDbm,
       firstSeenMs: heardAtMs,
       lastSeenMs: heardAtMs,
+      burstFed: false,
     });
     return true;
   }
@@ -92,6 +111,8 @@ export function applySighting(
   if (heardAtMs < d.firstSeenMs) d.firstSeenMs = heardAtMs;
   if (heardAtMs < d.burstStartMs) return false;
   if (heardAtMs - d.burstStartMs > BURST_WINDOW_MS) {
+    if (!d.burstFed) observeBurst(state.sessions, device, d.zoneId, d.burstStartMs, state.options);
+    d.burstFed = false;
     d.burstStartMs = heardAtMs;
     d.burstBestRssiDbm = rssiDbm;
     const moved = d.zoneId !== zoneId;
@@ -125,7 +146,7 @@ export function countOccupancy(state: OccupancyState, atMs: number, presenceMs: 
 export function evictAbsent(state: OccupancyState, atMs: number, presenceMs: number): number {
   let dropped = 0;
   for (const [id, d] of state.devices) {
-    if (atMs - d.lastSeenMs > presenceMs) {
+    if (atMs - d.lastSeenMs > presenceMs && d.burstFed) {
       state.devices.delete(id);
       dropped++;
     }
@@ -174,16 +195,23 @@ function closeMinute(
   for (const zoneId of zoneIds) rows.push({ bucketMs: startMs, zoneId, devices: counts.get(zoneId) ?? 0 });
 }
 
+/** Hands each burst that can no longer grow (its window ended before the watermark) to the sessionizer. */
+function feedCompletedBursts(state: OccupancyState, watermarkMs: number): void {
+  for (const [device, d] of state.devices) {
+    if (!d.burstFed && d.burstStartMs + BURST_WINDOW_MS < watermarkMs) {
+      observeBurst(state.sessions, device, d.zoneId, d.burstStartMs, state.options);
+      d.burstFed = true;
+    }
+  }
+}
+
 /**
  * Applies every pending sighting the watermark has passed and closes every minute that ends at
  * or before it, returning one row per zone in `zoneIds` per closed minute (zeros included, so a
  * quiet zone reads 0, not missing).
  */
-export function closeMinutes(
-  state: OccupancyState,
-  zoneIds: readonly string[],
-  options: OccupancyOptions,
-): MinuteRow[] {
+export function closeMinutes(state: OccupancyState, zoneIds: readonly string[]): MinuteRow[] {
+  const options = state.options;
   const rows: MinuteRow[] = [];
   let startMs = state.minuteStartMs;
   if (startMs === undefined) return rows;
@@ -208,6 +236,8 @@ export function closeMinutes(
   }
   state.minuteStartMs = startMs;
   state.appliedToMs = watermarkMs;
+  feedCompletedBursts(state, watermarkMs);
+  expireSessions(state.sessions, watermarkMs, options);
   if (rows.length > 0) evictAbsent(state, watermarkMs, options.presenceMs);
   return rows;
 }

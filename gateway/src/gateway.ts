@@ -43,8 +43,12 @@ export interface GatewayOptions {
   maxBatchReadings: number;
   flushIntervalMs: number;
   clock?: { now(): number };
+  /** Wall ms between heartbeats; 0 = only when `heartbeat()` is called. Default 10 s. */
+  heartbeatIntervalMs?: number;
   logger: Logger;
 }
+
+const DEFAULT_HEARTBEAT_MS = 10_000;
 
 export interface GatewayStats {
   readingsIn: number;
@@ -63,6 +67,11 @@ export interface Gateway {
   pushScale(readings: readonly ScaleReading[]): void;
   /** Publishes whatever is buffered and resolves when the broker acknowledged it. */
   flush(): Promise<void>;
+  /**
+   * Flushes, then publishes the retained `online` status stamped with the clock: a promise that
+   * everything heard before that time has been sent (analytics moves a quiet mall's clock on it).
+   */
+  heartbeat(): Promise<void>;
   stats(): GatewayStats;
   close(): Promise<void>;
 }
@@ -171,7 +180,21 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     await Promise.all([...inFlight]);
   }
 
+  async function heartbeat(): Promise<void> {
+    await flush();
+    await client.publishAsync(statusTopic, statusPayload('online'), { qos: 1, retain: true });
+  }
+
+  const heartbeatMs = options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_MS;
+  const heartbeatTimer =
+    heartbeatMs > 0
+      ? setInterval(() => {
+          heartbeat().catch((err: unknown) => log.warn({ err }, 'heartbeat failed'));
+        }, heartbeatMs)
+      : undefined;
+
   return {
+    heartbeat,
     pushWifi(readings) {
       if (closing) throw new Error('gateway is closing');
       for (const r of readings) {
@@ -223,6 +246,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       if (closing) return;
       closing = true;
       clearInterval(timer);
+      clearInterval(heartbeatTimer);
       await flush();
       await client.publishAsync(statusTopic, statusPayload('offline'), { qos: 1, retain: true });
       await client.endAsync();

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import pg from 'pg';
@@ -10,10 +10,15 @@ import { createPool } from '../../infra/src/pg-pool.ts';
 // the embedded PGlite+TimescaleDB (always) and the PostgreSQL server at TEST_DATABASE_URL (when set).
 
 const ROOT = resolve(import.meta.dirname, '../../.tmp');
+/** Changes whenever any migration is added or edited, so a stale template is never reused. */
 const schemaHash = () =>
-  listMigrations()
-    .map((m) => m.checksum)
-    .join('')
+  createHash('sha256')
+    .update(
+      listMigrations()
+        .map((m) => `${m.version}:${m.checksum}`)
+        .join(','),
+    )
+    .digest('hex')
     .slice(0, 12);
 
 export type Backend = 'embedded' | 'server';

@@ -40,7 +40,7 @@ export async function startAnalyticsOn(
     pool,
     layouts,
     mqtt: { url: broker.url, ...login, clientId: `analytics-${randomBytes(3).toString('hex')}` },
-    occupancy: { presenceMs: 180_000, allowedLatenessMs: 2_000 },
+    occupancy: { presenceMs: 180_000, allowedLatenessMs: 2_000, visitIdleMs: 600_000 },
     liveIntervalMs: 200,
     logger: silent,
     onFatal,

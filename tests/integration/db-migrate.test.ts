@@ -31,6 +31,8 @@ describe.each(backends())('migrations on %s', (backend: Backend) => {
         'occupancy_minute',
         'scale_readings',
         'sightings',
+        'visits',
+        'zone_stays',
       ]);
     } else {
       expect(ext.rowCount).toBe(0);

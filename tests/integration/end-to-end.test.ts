@@ -36,7 +36,7 @@ describe.each(backends())('simulator to browser socket on %s', (backend: Backend
       siteSecret: 'e2e-site-secret-0001',
       brokerPort: 0,
       dashboardPort: 0,
-      occupancy: { presenceMs: 180_000, allowedLatenessMs: 2_000 },
+      occupancy: { presenceMs: 180_000, allowedLatenessMs: 2_000, visitIdleMs: 600_000 },
       liveIntervalMs: 200,
       dashboardTickMs: 200,
       flushIntervalMs: 100,

@@ -10,11 +10,11 @@ import {
 } from '../../core/src/occupancy.ts';
 
 const T0 = Date.UTC(2026, 10, 21, 10, 0, 0);
-const OPTS = { presenceMs: 120_000, allowedLatenessMs: 5_000 };
+const OPTS = { presenceMs: 120_000, allowedLatenessMs: 5_000, visitIdleMs: 600_000 };
 type S = [device: string, zone: string, rssi: number, tMs: number];
 
 function run(sightings: S[]) {
-  const state = createOccupancyState();
+  const state = createOccupancyState(OPTS);
   for (const [d, z, r, t] of sightings) addSighting(state, d, z, r, T0 + t);
   return state;
 }
@@ -23,7 +23,7 @@ function run(sightings: S[]) {
 function settled(state: OccupancyState): Record<string, number> {
   const newest = state.newestMs;
   advanceClock(state, newest + OPTS.allowedLatenessMs + 1);
-  closeMinutes(state, [], OPTS);
+  closeMinutes(state, []);
   return Object.fromEntries(countOccupancy(state, newest, OPTS.presenceMs));
 }
 
@@ -80,11 +80,11 @@ describe('zone by strongest sensor of the latest burst', () => {
 describe('closeMinutes', () => {
   it('closes a minute only once the watermark passes its end plus lateness, with zeros for quiet zones', () => {
     const state = run([['a', 'z1', -60, 10_000]]);
-    expect(closeMinutes(state, ['z1', 'z2'], OPTS)).toEqual([]);
+    expect(closeMinutes(state, ['z1', 'z2'])).toEqual([]);
     addSighting(state, 'b', 'z2', -60, T0 + MINUTE_MS + 4_000);
-    expect(closeMinutes(state, ['z1', 'z2'], OPTS)).toEqual([]);
+    expect(closeMinutes(state, ['z1', 'z2'])).toEqual([]);
     addSighting(state, 'b', 'z2', -60, T0 + MINUTE_MS + 5_000);
-    expect(closeMinutes(state, ['z1', 'z2'], OPTS)).toEqual([
+    expect(closeMinutes(state, ['z1', 'z2'])).toEqual([
       { bucketMs: T0, zoneId: 'z1', devices: 1 },
       { bucketMs: T0, zoneId: 'z2', devices: 0 },
     ]);
@@ -95,7 +95,7 @@ describe('closeMinutes', () => {
       ['a', 'z1', -60, 0],
       ['b', 'z1', -60, 5 * MINUTE_MS + 5_000],
     ]);
-    const rows = closeMinutes(state, ['z1'], OPTS);
+    const rows = closeMinutes(state, ['z1']);
     expect(rows.map((r) => [(r.bucketMs - T0) / MINUTE_MS, r.devices])).toEqual([
       [0, 1],
       [1, 1],
@@ -110,13 +110,13 @@ describe('closeMinutes', () => {
   for (let i = 0; i < 400; i++) sightings.push([`d${i % 37}`, `z${(i * 7) % 5}`, -50 - (i % 30), i * 1_500]);
 
   function rowsOf(order: S[], closeEvery: number) {
-    const state = createOccupancyState();
+    const state = createOccupancyState(OPTS);
     const rows = [];
     order.forEach(([d, z, r, t], i) => {
       addSighting(state, d, z, r, T0 + t);
-      if (i % closeEvery === 0) rows.push(...closeMinutes(state, ZONES, OPTS));
+      if (i % closeEvery === 0) rows.push(...closeMinutes(state, ZONES));
     });
-    rows.push(...closeMinutes(state, ZONES, OPTS));
+    rows.push(...closeMinutes(state, ZONES));
     return rows;
   }
 

@@ -125,7 +125,11 @@ export async function runStart(argv: string[], env: NodeJS.ProcessEnv): Promise<
       brokerPort: config.BROKER_PORT,
       brokerWsPort: config.BROKER_WS_PORT,
       dashboardPort: config.DASHBOARD_PORT,
-      occupancy: { presenceMs: config.PRESENCE_MS, allowedLatenessMs: config.ALLOWED_LATENESS_MS },
+      occupancy: {
+        presenceMs: config.PRESENCE_MS,
+        allowedLatenessMs: config.ALLOWED_LATENESS_MS,
+        visitIdleMs: config.VISIT_IDLE_MS,
+      },
       loggerFor: (component) => createLogger(component, config.LOG_LEVEL),
       onFatal(err) {
         failed = err;

@@ -1,0 +1,50 @@
+import type pg from 'pg';
+import type { Visit, ZoneStay } from '../../../core/src/sessions.ts';
+
+export async function upsertZoneStays(
+  client: pg.ClientBase | pg.Pool,
+  mallId: string,
+  stays: readonly ZoneStay[],
+) {
+  if (stays.length === 0) return;
+  await client.query({
+    name: 'upsert-zone-stays',
+    text: `INSERT INTO zone_stays (mall_id, device, zone_id, started_at, ended_at, dwell_ms, bursts)
+           SELECT $1, d, z, to_timestamp(s / 1000), to_timestamp(e / 1000), e - s, b
+           FROM unnest($2::text[], $3::text[], $4::double precision[], $5::double precision[], $6::int[]) AS u(d, z, s, e, b)
+           ON CONFLICT (mall_id, device, started_at) DO UPDATE
+             SET zone_id = EXCLUDED.zone_id, ended_at = EXCLUDED.ended_at, dwell_ms = EXCLUDED.dwell_ms, bursts = EXCLUDED.bursts`,
+    values: [
+      mallId,
+      stays.map((s) => s.device),
+      stays.map((s) => s.zoneId),
+      stays.map((s) => s.startMs),
+      stays.map((s) => s.endMs),
+      stays.map((s) => s.bursts),
+    ],
+  });
+}
+
+export async function upsertVisits(
+  client: pg.ClientBase | pg.Pool,
+  mallId: string,
+  visits: readonly Visit[],
+) {
+  if (visits.length === 0) return;
+  await client.query({
+    name: 'upsert-visits',
+    text: `INSERT INTO visits (mall_id, device, started_at, ended_at, dwell_ms, stays, bursts)
+           SELECT $1, d, to_timestamp(s / 1000), to_timestamp(e / 1000), e - s, n, b
+           FROM unnest($2::text[], $3::double precision[], $4::double precision[], $5::int[], $6::int[]) AS u(d, s, e, n, b)
+           ON CONFLICT (mall_id, device, started_at) DO UPDATE
+             SET ended_at = EXCLUDED.ended_at, dwell_ms = EXCLUDED.dwell_ms, stays = EXCLUDED.stays, bursts = EXCLUDED.bursts`,
+    values: [
+      mallId,
+      visits.map((v) => v.device),
+      visits.map((v) => v.startMs),
+      visits.map((v) => v.endMs),
+      visits.map((v) => v.stays),
+      visits.map((v) => v.bursts),
+    ],
+  });
+}
