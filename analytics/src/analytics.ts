@@ -25,6 +25,8 @@ export interface AnalyticsOptions {
 
 export interface Analytics {
   stats(): IngestStats;
+  /** The newest event time taken in for a mall: readings and gateway heartbeats. */
+  eventTimeMs(mallId: string): number | undefined;
   close(): Promise<void>;
 }
 
@@ -91,6 +93,10 @@ export async function createAnalytics(options: AnalyticsOptions): Promise<Analyt
 
   return {
     stats: () => ingest.stats(),
+    eventTimeMs(mallId) {
+      const mall = ingest.malls.get(mallId);
+      return mall && Math.max(mall.occupancy.newestMs, mall.heartbeatAtMs);
+    },
     async close() {
       if (stopping) return;
       await source.close();

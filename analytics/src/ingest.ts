@@ -37,6 +37,7 @@ export interface IngestStats {
   minutesWritten: number;
   staysWritten: number;
   visitsWritten: number;
+  ticks: number;
   lagMsMax: number;
 }
 
@@ -86,6 +87,7 @@ export function createIngest(options: IngestOptions): Ingest {
     minutesWritten: 0,
     staysWritten: 0,
     visitsWritten: 0,
+    ticks: 0,
     lagMsMax: 0,
   };
 
@@ -173,7 +175,10 @@ export function createIngest(options: IngestOptions): Ingest {
         // event clock moves on, so minutes and visits close without waiting on the wall clock.
         const { state, at } = decoded.status;
         const mall = malls.get(decoded.topic.mallId);
-        if (mall && state === 'online' && at !== undefined) advanceClock(mall.occupancy, at);
+        if (mall && state === 'online' && at !== undefined) {
+          advanceClock(mall.occupancy, at);
+          if (at > mall.heartbeatAtMs) mall.heartbeatAtMs = at;
+        }
         return;
       }
       const { mallId, gatewayId, kind } = decoded.topic;
@@ -232,6 +237,7 @@ export function createIngest(options: IngestOptions): Ingest {
         stats.staysWritten += closed.stays.length;
         stats.visitsWritten += closed.visits.length;
       }
+      stats.ticks++;
     },
     stats: () => ({ ...stats }),
     resetWindow() {

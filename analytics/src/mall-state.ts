@@ -11,6 +11,8 @@ export interface MallState {
   zoneIds: string[];
   sensorZone: Map<string, string>;
   occupancy: OccupancyState;
+  /** Newest `at` of a gateway heartbeat: everything heard before it has been sent. */
+  heartbeatAtMs: number;
 }
 
 export function createMallStates(
@@ -25,6 +27,7 @@ export function createMallStates(
         zoneIds: layout.zones.map((z) => z.id),
         sensorZone: new Map(layout.sensors.map((s) => [s.id, s.zone])),
         occupancy: createOccupancyState(options),
+        heartbeatAtMs: 0,
       },
     ]),
   );

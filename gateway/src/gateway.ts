@@ -43,6 +43,13 @@ export interface GatewayOptions {
   maxBatchReadings: number;
   flushIntervalMs: number;
   clock?: { now(): number };
+  /**
+   * Sees each batch before it is published; returning true takes over its delivery (the test kit
+   * holds and reorders batches this way). Every batch is still numbered and counted here.
+   */
+  intercept?: (topic: string, payload: string, seq: number) => boolean;
+  /** Receives the MQTT client once connected (the test kit uses it to cut the connection). */
+  onClient?: (client: mqtt.MqttClient) => void;
   /** Wall ms between heartbeats; 0 = only when `heartbeat()` is called. Default 10 s. */
   heartbeatIntervalMs?: number;
   logger: Logger;
@@ -102,7 +109,16 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     will: { topic: statusTopic, payload: Buffer.from(statusPayload('offline')), qos: 1, retain: true },
   });
   client.on('error', (err) => log.warn({ err }, 'mqtt client error'));
+  options.onClient?.(client);
   await client.publishAsync(statusTopic, statusPayload('online'), { qos: 1, retain: true });
+  // After a reconnect the broker has published our `offline` will: say `online` again.
+  client.on('connect', () => {
+    client
+      .publishAsync(statusTopic, statusPayload('online'), { qos: 1, retain: true })
+      .catch((err: unknown) => {
+        log.warn({ err }, 'could not publish the online status after reconnecting');
+      });
+  });
 
   let seq = clock.now() * 1000;
   const stats: GatewayStats = {
@@ -130,6 +146,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     stats.lastSeq = seq;
     const payload = JSON.stringify({ v: 1, gw: options.gatewayId, seq, sentAt: clock.now(), readings });
     const topic = gatewayTopic(options.mallId, options.gatewayId, buffer.kind);
+    if (options.intercept?.(topic, payload, seq)) {
+      stats.batchesPublished++;
+      stats.readingsPublished += readings.length;
+      return;
+    }
     const p = client.publishAsync(topic, payload, { qos: 1 }).then(
       () => {
         stats.batchesPublished++;

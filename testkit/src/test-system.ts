@@ -1,0 +1,145 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type pg from 'pg';
+import { type Logger, pino } from 'pino';
+import { type Analytics, createAnalytics } from '../../analytics/src/analytics.ts';
+import { migrate } from '../../analytics/src/migrate.ts';
+import type { Layout } from '../../core/src/layout.ts';
+import type { OccupancyOptions } from '../../core/src/occupancy.ts';
+import { startEmbeddedDb } from '../../infra/src/embedded-db.ts';
+import { createPool } from '../../infra/src/pg-pool.ts';
+import { loadShippedLayout, type ShippedLayoutName } from '../../simulators/src/load-layout.ts';
+import type { Duration } from './duration.ts';
+import { createReadBack, type ReadBack } from './read-back.ts';
+import { type Recorder, recordBroker } from './recorder.ts';
+import { startTestBroker, type TestBroker } from './test-broker.ts';
+import { createVirtualMall, type VirtualMall } from './virtual-mall.ts';
+
+// Broker, analytics and a database in this process: enough of mallflow to see what it makes of a
+// story. The database is a fresh embedded PGlite + TimescaleDB unless a pool is given.
+
+export interface TestSystemOptions {
+  layout: Layout | ShippedLayoutName;
+  /** An existing, migrated database; default: a fresh embedded one in a temporary directory. */
+  pool?: pg.Pool;
+  /** Analytics settings; defaults suit stories on a virtual clock. */
+  occupancy?: Partial<OccupancyOptions>;
+  logger?: Logger;
+}
+
+export interface TestSystem {
+  layout: Layout;
+  broker: TestBroker;
+  analytics: Analytics;
+  pool: pg.Pool;
+  read: ReadBack;
+  siteSecret: string;
+  /** A virtual mall on this system's broker, starting at `start`. */
+  mall(options: { start: number | string; seed?: number; batchMaxReadings?: number }): Promise<VirtualMall>;
+  /** A recorder of everything gateways publish. */
+  record(): Promise<Recorder>;
+  /**
+   * Resolves once analytics has taken everything the mall published up to its current virtual
+   * time and written the result (closed minutes, stays and visits).
+   */
+  settle(mall: VirtualMall, options?: { timeout?: Duration }): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const STORY_OCCUPANCY: OccupancyOptions = {
+  presenceMs: 180_000,
+  allowedLatenessMs: 2_000,
+  visitIdleMs: 600_000,
+};
+
+export async function startTestSystem(options: TestSystemOptions): Promise<TestSystem> {
+  const layout = typeof options.layout === 'string' ? loadShippedLayout(options.layout) : options.layout;
+  const logger = options.logger ?? pino({ level: 'silent' });
+  const closers: (() => Promise<void>)[] = [];
+  const closeAll = async () => {
+    for (const c of closers.reverse()) await c();
+  };
+  try {
+    let pool = options.pool;
+    if (!pool) {
+      const dir = mkdtempSync(join(tmpdir(), 'mallflow-kit-'));
+      closers.push(async () => rmSync(dir, { recursive: true, force: true }));
+      const db = await startEmbeddedDb({ dataDir: join(dir, 'db') });
+      closers.push(() => db.close());
+      const own = createPool({ url: db.url, max: 1, applicationName: 'mallflow-testkit' });
+      closers.push(() => own.end());
+      await migrate(own);
+      pool = own;
+    }
+    const broker = await startTestBroker({ logger });
+    closers.push(() => broker.close());
+    const fatal: unknown[] = [];
+    const analytics = await createAnalytics({
+      pool,
+      layouts: [layout],
+      mqtt: {
+        url: broker.url,
+        ...(await broker.addObserver()),
+        clientId: `kit-analytics-${randomBytes(3).toString('hex')}`,
+      },
+      occupancy: { ...STORY_OCCUPANCY, ...options.occupancy },
+      liveIntervalMs: 50,
+      logger,
+      onFatal: (err) => fatal.push(err),
+    });
+    closers.push(() => analytics.close());
+    const siteSecret = `kit-${randomBytes(12).toString('hex')}`;
+    const malls: VirtualMall[] = [];
+    closers.push(async () => {
+      for (const m of malls) await m.close();
+    });
+    const recorders: Recorder[] = [];
+    closers.push(async () => {
+      for (const r of recorders) await r.close();
+    });
+    const ownPool = pool;
+    return {
+      layout,
+      broker,
+      analytics,
+      pool: ownPool,
+      read: createReadBack(ownPool, layout.id),
+      siteSecret,
+      async mall(o) {
+        const mall = await createVirtualMall({ layout, broker, siteSecret, logger, ...o });
+        malls.push(mall);
+        return mall;
+      },
+      async record() {
+        const r = await recordBroker(broker.url, await broker.addObserver());
+        recorders.push(r);
+        return r;
+      },
+      async settle(mall, o = {}) {
+        const timeoutMs = typeof o.timeout === 'number' ? o.timeout : 10_000;
+        const deadline = Date.now() + timeoutMs;
+        const target = mall.clock.now();
+        const wait = async (ok: () => boolean, what: string) => {
+          while (!ok()) {
+            if (fatal.length > 0) throw fatal[0];
+            if (Date.now() > deadline)
+              throw new Error(`settle: timed out after ${timeoutMs} ms waiting for ${what}`);
+            await new Promise((r) => setTimeout(r, 10));
+          }
+        };
+        await wait(
+          () => (analytics.eventTimeMs(layout.id) ?? 0) >= target,
+          `analytics to take in the mall's heartbeat of ${new Date(target).toISOString()}`,
+        );
+        const ticks = analytics.stats().ticks;
+        await wait(() => analytics.stats().ticks >= ticks + 2, 'analytics to write what it concluded');
+      },
+      close: closeAll,
+    };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}
