@@ -108,7 +108,9 @@ export async function startTestSystem(options: TestSystemOptions): Promise<TestS
       read: createReadBack(ownPool, layout.id),
       siteSecret,
       async mall(o) {
-        const mall = await createVirtualMall({ layout, broker, siteSecret, logger, ...o });
+        // Each mall its own gateways: two gateways with one id would share a seq space.
+        const gatewayPrefix = malls.length === 0 ? 'gw' : `gw${malls.length + 1}`;
+        const mall = await createVirtualMall({ layout, broker, siteSecret, logger, gatewayPrefix, ...o });
         malls.push(mall);
         return mall;
       },

@@ -103,6 +103,8 @@ export interface VirtualMallOptions {
   start: number | string;
   seed?: number;
   batchMaxReadings?: number;
+  /** Gateway ids are `{prefix}-{floor}`; give each mall on one broker its own. Default 'gw'. */
+  gatewayPrefix?: string;
   logger?: Logger;
 }
 
@@ -121,7 +123,7 @@ export async function createVirtualMall(options: VirtualMallOptions): Promise<Vi
   const logger = options.logger ?? pino({ level: 'silent' });
   const gateways = new Map<string, VirtualGateway>();
   for (const floor of layout.floors) {
-    const login = await options.broker.addGateway(layout.id, `gw-${floor.id}`);
+    const login = await options.broker.addGateway(layout.id, `${options.gatewayPrefix ?? 'gw'}-${floor.id}`);
     gateways.set(
       floor.id,
       await createVirtualGateway({
@@ -277,7 +279,7 @@ export async function createVirtualMall(options: VirtualMallOptions): Promise<Vi
 
     scale(sensorId) {
       const sensor = layout.sensorById.get(sensorId);
-      if (!sensor || sensor.kind !== 'scale')
+      if (sensor?.kind !== 'scale')
         throw new RangeError(`"${sensorId}" is not a scale sensor of layout ${layout.id}`);
       return {
         sensorId,
