@@ -60,7 +60,7 @@ export async function startTestBroker(options: TestBrokerOptions = {}): Promise<
     wsUrl: running.wsUrl,
     running,
     async addGateway(mallId, gatewayId) {
-      const login = await add({ username: `${mallId}.${gatewayId}`, role: 'gateway', mallId, gatewayId });
+      const login = await add({ username: gatewayId, role: 'gateway', mallId, gatewayId });
       return { ...login, mallId, gatewayId };
     },
     addObserver: () => add({ username: `observer-${++observers}`, role: 'analytics' }),

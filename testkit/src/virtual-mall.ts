@@ -105,6 +105,8 @@ export interface VirtualMallOptions {
   batchMaxReadings?: number;
   /** Gateway ids are `{prefix}-{floor}`; give each mall on one broker its own. Default 'gw'. */
   gatewayPrefix?: string;
+  /** One gateway with this id for the whole mall instead of one per floor. */
+  singleGatewayId?: string;
   logger?: Logger;
 }
 
@@ -122,19 +124,18 @@ export async function createVirtualMall(options: VirtualMallOptions): Promise<Vi
   const rng = createRng(options.seed ?? 1);
   const logger = options.logger ?? pino({ level: 'silent' });
   const gateways = new Map<string, VirtualGateway>();
+  const connect = async (gatewayId: string) =>
+    createVirtualGateway({
+      url: options.broker.url,
+      login: await options.broker.addGateway(layout.id, gatewayId),
+      siteSecret: options.siteSecret,
+      clock,
+      batchMaxReadings: options.batchMaxReadings ?? 500,
+      logger,
+    });
+  const single = options.singleGatewayId === undefined ? undefined : await connect(options.singleGatewayId);
   for (const floor of layout.floors) {
-    const login = await options.broker.addGateway(layout.id, `${options.gatewayPrefix ?? 'gw'}-${floor.id}`);
-    gateways.set(
-      floor.id,
-      await createVirtualGateway({
-        url: options.broker.url,
-        login,
-        siteSecret: options.siteSecret,
-        clock,
-        batchMaxReadings: options.batchMaxReadings ?? 500,
-        logger,
-      }),
-    );
+    gateways.set(floor.id, single ?? (await connect(`${options.gatewayPrefix ?? 'gw'}-${floor.id}`)));
   }
   const sensorsHearing = (kind: 'wifi' | 'ble') =>
     layout.sensors.filter((s) => s.kind === kind || s.kind === 'wifi+ble');
@@ -301,7 +302,7 @@ export async function createVirtualMall(options: VirtualMallOptions): Promise<Vi
       }
       clock.set(targetMs);
       await Promise.all(
-        [...gateways.values()].map(async (g) => {
+        [...new Set(gateways.values())].map(async (g) => {
           await g.gateway.flush(); // includes batches the kit holds or reorders
           await g.gateway.heartbeat();
         }),
@@ -309,7 +310,7 @@ export async function createVirtualMall(options: VirtualMallOptions): Promise<Vi
     },
 
     async close() {
-      for (const g of gateways.values()) await g.close();
+      for (const g of new Set(gateways.values())) await g.close();
     },
   };
 }

@@ -5,6 +5,7 @@ import { createGatewayFromConfig } from '../../../gateway/src/main.ts';
 import { createLogger, EXIT_BAD_CONFIG, EXIT_OK, reportCommandConfig } from '../../../infra/src/process.ts';
 import { loadLayoutFile } from '../../../simulators/src/load-layout.ts';
 import { createSimSource } from '../sim-source.ts';
+import { runSimulateScript } from './simulate-script.ts';
 
 // The gateway's own settings, plus how long to run; LAYOUT_FILE, SIM_SEED and SIM_SPEED come with them.
 const SimulateConfig = GatewayConfig.extend({
@@ -17,6 +18,7 @@ const SUMMARY =
   "Simulates shoppers walking a mall and publishes their phones' probes through a gateway to a broker.";
 
 export async function runSimulate(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  if (argv.some((a) => a === '--script' || a.startsWith('--script='))) return runSimulateScript(argv, env);
   const resolved = resolveCommandConfig('simulate', SUMMARY, SimulateConfig, argv, env);
   const stop = reportCommandConfig(resolved, 'simulate');
   if (stop !== undefined || resolved.kind !== 'ok') return stop ?? EXIT_BAD_CONFIG;
