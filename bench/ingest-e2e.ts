@@ -1,9 +1,12 @@
 import mqtt from 'mqtt';
 import type pg from 'pg';
+import { pino } from 'pino';
+import { createAnalytics } from '../analytics/src/analytics.ts';
 import { insertSightings, toSightingColumns } from '../analytics/src/sql/insert-sightings.ts';
 import type { Layout } from '../core/src/layout.ts';
 import { gatewayTopic } from '../core/src/topics.ts';
-import { startAnalyticsOn, startBrokerWith } from '../tests/helpers/stack.ts';
+import { startTestBroker } from '../testkit/src/test-broker.ts';
+import { STORY_OCCUPANCY } from '../testkit/src/test-system.ts';
 import { chunk, fmt, makeReadings } from './fixtures.ts';
 
 // End-to-end ingest: gateways publish pre-built batches (QoS 1) to a real Aedes, the analytics
@@ -56,17 +59,24 @@ export async function benchIngest(pool: pg.Pool, layout: Layout, rows: number): 
   await pool.query('TRUNCATE sightings, ingested_batches');
 
   const gatewayIds = Array.from({ length: GATEWAYS }, (_, i) => `gw-bench-${i}`);
-  const { broker, logins } = await startBrokerWith([
-    { username: 'analytics', role: 'analytics' },
-    ...gatewayIds.map((g) => ({ username: g, role: 'gateway' as const, mallId: layout.id, gatewayId: g })),
-  ]);
+  const broker = await startTestBroker();
   const fatal: unknown[] = [];
-  const analytics = await startAnalyticsOn(broker, logins.get('analytics')!, pool, [layout], (e) =>
-    fatal.push(e),
-  );
+  const analytics = await createAnalytics({
+    pool,
+    layouts: [layout],
+    mqtt: { url: broker.url, ...(await broker.addObserver()), clientId: 'bench-analytics' },
+    occupancy: STORY_OCCUPANCY,
+    liveIntervalMs: 200,
+    logger: pino({ level: 'silent' }),
+    onFatal: (e) => fatal.push(e),
+  });
   const clients = await Promise.all(
-    gatewayIds.map((g) =>
-      mqtt.connectAsync(broker.url, { protocolVersion: 4, reconnectPeriod: 0, ...logins.get(g)! }),
+    gatewayIds.map(async (g) =>
+      mqtt.connectAsync(broker.url, {
+        protocolVersion: 4,
+        reconnectPeriod: 0,
+        ...(await broker.addGateway(layout.id, g)),
+      }),
     ),
   );
   const batches = chunk(readings, BATCH_READINGS);

@@ -1,10 +1,10 @@
+import { pino } from 'pino';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSimSource, type SimSource } from '../../cli/src/sim-source.ts';
 import { type Stack, startStack } from '../../cli/src/stack.ts';
 import { loadShippedLayout } from '../../simulators/src/load-layout.ts';
 import { type Backend, backends, createTestDb, type TestDb } from '../helpers/db.ts';
-import { silent } from '../helpers/stack.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 // The whole path: simulated shoppers → gateways (one per floor) → Aedes → analytics → database →
@@ -40,7 +40,7 @@ describe.each(backends())('simulator to browser socket on %s', (backend: Backend
       liveIntervalMs: 200,
       dashboardTickMs: 200,
       flushIntervalMs: 100,
-      loggerFor: () => silent,
+      loggerFor: () => pino({ level: 'silent' }),
       onFatal: (e) => fatal.push(e),
     });
     // 30 simulated minutes of warm-up, then 20× real time: a few simulated minutes in seconds.

@@ -1,13 +1,12 @@
+import { startTestSystem, type TestSystem } from 'mallflow/testkit';
 import mqtt from 'mqtt';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Analytics } from '../../analytics/src/analytics.ts';
-import type { RunningBroker } from '../../broker/src/broker.ts';
 import { pseudonymize } from '../../core/src/privacy.ts';
 import { gatewayTopic } from '../../core/src/topics.ts';
 import { createGateway } from '../../gateway/src/gateway.ts';
 import { loadShippedLayout } from '../../simulators/src/load-layout.ts';
 import { type Backend, backends, createTestDb, type TestDb } from '../helpers/db.ts';
-import { type Login, silent, startAnalyticsOn, startBrokerWith } from '../helpers/stack.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 // Gateway batches → real Aedes → analytics → real database, on each backend.
@@ -19,38 +18,26 @@ const DEV = pseudonymize('00:1a:2b:3c:4d:5e', 'test-site-secret-0001');
 
 describe.each(backends())('pipeline on %s', (backend: Backend) => {
   let db: TestDb;
-  let broker: RunningBroker;
-  let logins: Map<string, Login>;
-  let analytics: Analytics;
+  let system: TestSystem;
   let gw: mqtt.MqttClient;
-  const fatal: unknown[] = [];
 
   const count = async (sql: string, values: unknown[] = []) =>
     Number((await db.pool.query<{ n: string }>(sql, values)).rows[0]?.n);
 
   beforeAll(async () => {
     db = await createTestDb(backend);
-    ({ broker, logins } = await startBrokerWith([
-      { username: 'analytics', role: 'analytics' },
-      { username: 'gw-a', role: 'gateway', mallId: layout.id, gatewayId: 'gw-a' },
-      { username: 'gw-x', role: 'gateway', mallId: 'unknown-mall', gatewayId: 'gw-x' },
-    ]));
-    analytics = await startAnalyticsOn(broker, logins.get('analytics')!, db.pool, [layout], (e) =>
-      fatal.push(e),
-    );
-    gw = await mqtt.connectAsync(broker.url, {
+    system = await startTestSystem({ layout, pool: db.pool });
+    gw = await mqtt.connectAsync(system.broker.url, {
       protocolVersion: 4,
       reconnectPeriod: 0,
-      ...logins.get('gw-a')!,
+      ...(await system.broker.addGateway(layout.id, 'gw-a')),
     });
   });
 
   afterAll(async () => {
     await gw?.endAsync();
-    await analytics?.close();
-    await broker?.close();
+    await system?.close();
     await db?.close();
-    expect(fatal).toEqual([]);
   });
 
   const publish = (seq: number, readings: unknown[], kind: 'wifi' | 'ble' = 'wifi') =>
@@ -84,19 +71,21 @@ describe.each(backends())('pipeline on %s', (backend: Backend) => {
   });
 
   it('does not count a redelivered batch (same gateway, same seq) twice', async () => {
-    const before = analytics.stats().duplicates;
+    const before = system.analytics.stats().duplicates;
     await publish(2, [reading(3), reading(4)]);
     await publish(2, [reading(3), reading(4)]);
     await publish(3, [reading(5)]);
     await waitFor(() => count('SELECT count(*) AS n FROM ingested_batches').then((n) => n === 3), {
       what: '3 batches',
     });
-    await waitFor(() => analytics.stats().duplicates === before + 1, { what: 'one duplicate counted' });
+    await waitFor(() => system.analytics.stats().duplicates === before + 1, {
+      what: 'one duplicate counted',
+    });
     expect(await count('SELECT count(*) AS n FROM sightings')).toBe(6);
   });
 
   it('dead-letters malformed payloads with their reason, counts them, and keeps going', async () => {
-    const before = analytics.stats().deadLetters;
+    const before = system.analytics.stats().deadLetters;
     const topic = gatewayTopic(layout.id, 'gw-a', 'wifi');
     await gw.publishAsync(topic, '{"v":1,"gw":"gw-a",', { qos: 1 });
     await publish(10, [{ ...reading(0), rssiDbm: 'strong' }]);
@@ -126,7 +115,7 @@ describe.each(backends())('pipeline on %s', (backend: Backend) => {
     // A raw MAC that reached us by mistake is not stored, even in a dead letter.
     expect(letters.rows[2].payload).toContain('[mac-redacted]');
     expect(letters.rows[2].payload).not.toMatch(/aa:bb:cc:dd:ee:ff/);
-    expect(analytics.stats().deadLetters).toBe(before + 4);
+    expect(system.analytics.stats().deadLetters).toBe(before + 4);
     // The good batch after the bad ones still lands.
     await waitFor(() => count('SELECT count(*) AS n FROM sightings').then((n) => n === 7), {
       what: 'good batch stored',
@@ -134,10 +123,10 @@ describe.each(backends())('pipeline on %s', (backend: Backend) => {
   });
 
   it('dead-letters a batch for a mall it has no layout for', async () => {
-    const other = await mqtt.connectAsync(broker.url, {
+    const other = await mqtt.connectAsync(system.broker.url, {
       protocolVersion: 4,
       reconnectPeriod: 0,
-      ...logins.get('gw-x')!,
+      ...(await system.broker.addGateway('unknown-mall', 'gw-x')),
     });
     await other.publishAsync(
       gatewayTopic('unknown-mall', 'gw-x', 'wifi'),
@@ -155,17 +144,15 @@ describe.each(backends())('pipeline on %s', (backend: Backend) => {
   });
 
   it('through the gateway: readings stored under pseudonyms, no raw MAC anywhere in the database', async () => {
-    const login = logins.get('gw-a')!;
+    const login = await system.broker.addGateway(layout.id, 'gw-b');
     const before = await count('SELECT count(*) AS n FROM sightings');
     const gateway = await createGateway({
-      mqttUrl: broker.url,
-      mallId: layout.id,
-      gatewayId: 'gw-a',
+      mqttUrl: system.broker.url,
       ...login,
       siteSecret: 'test-site-secret-0001',
       maxBatchReadings: 4,
       flushIntervalMs: 50,
-      logger: silent,
+      logger: pino({ level: 'silent' }),
     });
     const macs = ['00:1a:2b:3c:4d:5e', 'DA:A1:19:00:00:01', '3c-22-fb-00-00-02'];
     gateway.pushWifi(
