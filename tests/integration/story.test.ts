@@ -50,3 +50,26 @@ describe.each(backends())('a shopper story on %s', (backend: Backend) => {
     expect(Math.abs(visits[0]!.dwellMs - 20 * MINUTE)).toBeLessThanOrEqual(DWELL_TOLERANCE_MS);
   });
 });
+
+// The README's example, verbatim in substance: the kit's default path with its own fresh embedded database.
+it('a shopper stays 12 minutes in one store, 8 in the next, and leaves (README example)', async () => {
+  const system = await startTestSystem({ layout: 'small-store' }); // broker + analytics + embedded DB
+  try {
+    const mall = await system.mall({ start: '2026-11-21T10:00:00+08:00' });
+    const alice = mall.phone({ screen: 'on' });
+
+    alice.moveTo('g-fashion');
+    await mall.advance('12m');
+    alice.moveTo('g-beauty');
+    await mall.advance('8m');
+    alice.leave();
+    await mall.advance('30m');
+    await system.settle(mall);
+
+    const stays = await system.read.zoneStays({ device: alice.pseudonym });
+    expect(stays.map((s) => s.zoneId)).toEqual(['g-fashion', 'g-beauty']);
+    expect(await system.read.visits({ device: alice.pseudonym })).toHaveLength(1);
+  } finally {
+    await system.close();
+  }
+});
