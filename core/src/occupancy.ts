@@ -38,6 +38,8 @@ export interface OccupancyState {
   devices: Map<string, DeviceState>;
   /** Sightings newer than the watermark, not applied yet. */
   pending: PendingSighting[];
+  /** `pending` is already in application order (the common case: readings arrive in order). */
+  pendingSorted: boolean;
   /** Event time up to which sightings have been applied. */
   appliedToMs: number;
   /** Sightings that arrived behind the watermark. */
@@ -48,6 +50,10 @@ export interface OccupancyState {
   newestMs: number;
   /** Visits and zone stays, fed with each completed burst. */
   sessions: SessionState;
+  /** Bursts in the order they started, waiting to complete (device, start); `burstHead` is the next. */
+  burstQueueDevice: string[];
+  burstQueueStartMs: number[];
+  burstHead: number;
   options: Readonly<OccupancyOptions>;
 }
 
@@ -71,11 +77,15 @@ export function createOccupancyState(options: OccupancyOptions): OccupancyState 
     options: { ...options },
     devices: new Map(),
     pending: [],
+    pendingSorted: true,
     appliedToMs: 0,
     late: 0,
     minuteStartMs: undefined,
     newestMs: 0,
     sessions: createSessionState(),
+    burstQueueDevice: [],
+    burstQueueStartMs: [],
+    burstHead: 0,
   };
 }
 
@@ -105,6 +115,8 @@ export function applySighting(
       lastSeenMs: heardAtMs,
       burstFed: false,
     });
+    state.burstQueueDevice.push(device);
+    state.burstQueueStartMs.push(heardAtMs);
     return true;
   }
   if (heardAtMs > d.lastSeenMs) d.lastSeenMs = heardAtMs;
@@ -114,6 +126,8 @@ export function applySighting(
     if (!d.burstFed) observeBurst(state.sessions, device, d.zoneId, d.burstStartMs, state.options);
     d.burstFed = false;
     d.burstStartMs = heardAtMs;
+    state.burstQueueDevice.push(device);
+    state.burstQueueStartMs.push(heardAtMs);
     d.burstBestRssiDbm = rssiDbm;
     const moved = d.zoneId !== zoneId;
     d.zoneId = zoneId;
@@ -172,7 +186,10 @@ export function addSighting(
     applySighting(state, device, zoneId, rssiDbm, heardAtMs);
     return;
   }
-  state.pending.push({ device, zoneId, rssiDbm, heardAtMs });
+  const sighting = { device, zoneId, rssiDbm, heardAtMs };
+  const last = state.pending[state.pending.length - 1];
+  if (last !== undefined && comparePending(last, sighting) > 0) state.pendingSorted = false;
+  state.pending.push(sighting);
 }
 
 function comparePending(a: PendingSighting, b: PendingSighting): number {
@@ -197,12 +214,25 @@ function closeMinute(
 
 /** Hands each burst that can no longer grow (its window ended before the watermark) to the sessionizer. */
 function feedCompletedBursts(state: OccupancyState, watermarkMs: number): void {
-  for (const [device, d] of state.devices) {
-    if (!d.burstFed && d.burstStartMs + BURST_WINDOW_MS < watermarkMs) {
+  const devices = state.burstQueueDevice;
+  const starts = state.burstQueueStartMs;
+  let head = state.burstHead;
+  while (head < devices.length && starts[head]! + BURST_WINDOW_MS < watermarkMs) {
+    const device = devices[head]!;
+    const d = state.devices.get(device);
+    // A burst already fed on rollover, or replaced by a later one, is skipped here.
+    if (d !== undefined && !d.burstFed && d.burstStartMs === starts[head]) {
       observeBurst(state.sessions, device, d.zoneId, d.burstStartMs, state.options);
       d.burstFed = true;
     }
+    head++;
   }
+  if (head > 4096 && head * 2 > devices.length) {
+    state.burstQueueDevice = devices.slice(head);
+    state.burstQueueStartMs = starts.slice(head);
+    head = 0;
+  }
+  state.burstHead = head;
 }
 
 /**
@@ -218,7 +248,8 @@ export function closeMinutes(state: OccupancyState, zoneIds: readonly string[]):
   const watermarkMs = state.newestMs - options.allowedLatenessMs;
   if (watermarkMs <= state.appliedToMs) return rows;
   const pending = state.pending;
-  pending.sort(comparePending);
+  if (!state.pendingSorted) pending.sort(comparePending);
+  state.pendingSorted = true;
   let n = 0;
   for (; n < pending.length; n++) {
     const s = pending[n]!;
