@@ -2,6 +2,7 @@ import { loadShippedLayout } from '../simulators/src/load-layout.ts';
 import { createTestDb, prepareTemplates } from '../tests/helpers/db.ts';
 import { benchIngest, printIngest } from './ingest-e2e.ts';
 import { benchOccupancyEngine, printOccupancyEngine } from './occupancy-engine.ts';
+import { benchSimScale, printSimScale } from './sim-scale.ts';
 
 // `npm run bench`: prints each figure next to its baseline measured in the same run.
 // BENCH_ROWS sets the ingest size; TEST_DATABASE_URL adds the PostgreSQL server to the embedded database.
@@ -10,6 +11,7 @@ const rows = Number(process.env.BENCH_ROWS ?? 200_000);
 const layout = loadShippedLayout('joy-city');
 
 printOccupancyEngine(benchOccupancyEngine(1_000_000));
+printSimScale(benchSimScale());
 
 await prepareTemplates();
 for (const backend of ['embedded', 'server'] as const) {

@@ -29,6 +29,8 @@ export function createSimSource(options: SimSourceOptions): SimSource {
     layout: options.layout,
     seed: options.seed,
     startMs,
+    // A live demo runs whenever it is started, not only in the mall's opening hours.
+    alwaysOpen: true,
     ...(options.arrivalsPerHour !== undefined ? { arrivalsPerHour: options.arrivalsPerHour } : {}),
   });
   if (options.warmupMs > 0) sim.step(startMs + options.warmupMs);

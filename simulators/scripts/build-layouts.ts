@@ -16,7 +16,7 @@ type Rect = { x0: number; y0: number; x1: number; y1: number };
 const OUT_DIR = new URL('../layouts/', import.meta.url);
 
 // ---------------------------------------------------------------------------------------------
-// Joy City: every floor is 120 m x 50 m. A 10 m circulation band (y 20-30) runs east-west with a
+// Joy City: every floor's building is 120 m x 50 m. A 10 m circulation band (y 20-30) runs east-west with a
 // corridor either side of a central atrium; shops line both sides. Escalator and lift sit north
 // of the atrium, stacked through every floor. L1 has the west, east and south (main) entrances.
 //
@@ -28,6 +28,12 @@ const OUT_DIR = new URL('../layouts/', import.meta.url);
 //        |  south shops (L1: the main entrance in the middle)      |
 //   y=0  +---------------------------------------------------------+
 //        x=0                   50          70                   x=120
+//
+// L1 also holds the street in front of its doors: the building sits 8 m in from the west, east
+// and south edges of a 136 m x 58 m plan, and each entrance opens onto an 'outside' zone (West
+// Street, East Street, South Plaza) where passers-by walk without coming in. Each outside zone has
+// an access point on the facade, 1 m outside its door. (L1's coordinates are therefore those of
+// the other floors shifted by (8, 8); floors are separate plans and nothing lines them up.)
 
 const FLOOR_W_M = 120;
 const FLOOR_H_M = 50;
@@ -36,6 +42,8 @@ const BAND_Y1 = 30;
 const ATRIUM_X0 = 50;
 const ATRIUM_X1 = 70;
 const ENTRANCE_W_M = 8;
+/** Depth of the street / plaza strip around L1. */
+const STREET_M = 8;
 
 interface ShopSpec {
   name: string;
@@ -53,7 +61,7 @@ interface FloorSpec {
   id: string;
   name: string;
   level: number;
-  /** L1 only: entrances at both ends of the circulation band. */
+  /** L1 only: entrances at both ends of the circulation band, and the street outside. */
   bandEntrances: boolean;
   northWest: ShopSpec[];
   northEast: ShopSpec[];
@@ -370,7 +378,52 @@ function buildJoyCityFloor(spec: FloorSpec): Zone[] {
     x += s.widthM;
   }
   if (x !== FLOOR_W_M) throw new Error(`${f}: south shops end at x=${x}, not ${FLOOR_W_M}`);
-  return zones;
+  if (!spec.bandEntrances) return zones;
+
+  // The street: shift the building in and wrap it on three sides.
+  const shifted = zones.map((z) => ({
+    ...z,
+    polygon: z.polygon.map(([px, py]): [number, number] => [px + STREET_M, py + STREET_M]),
+  }));
+  const outside = (suffix: string, name: string, r: Rect): Zone => plainZone(f, suffix, name, 'outside', r);
+  const planW = FLOOR_W_M + 2 * STREET_M;
+  const planH = FLOOR_H_M + STREET_M;
+  shifted.push(outside('outside-w', 'West Street', { x0: 0, y0: 0, x1: STREET_M, y1: planH }));
+  shifted.push(outside('outside-e', 'East Street', { x0: planW - STREET_M, y0: 0, x1: planW, y1: planH }));
+  shifted.push(
+    outside('outside-s', 'South Plaza', { x0: STREET_M, y0: 0, x1: planW - STREET_M, y1: STREET_M }),
+  );
+  return shifted;
+}
+
+/** The outside zones of a floor, each with the entrance it lies in front of. */
+function streetDoors(zones: readonly Zone[]): { outside: Zone; entrance: Zone }[] {
+  const doors: { outside: Zone; entrance: Zone }[] = [];
+  for (const outside of zones.filter((z) => z.kind === 'outside')) {
+    const entrance = zones.find(
+      (z) =>
+        z.kind === 'entrance' && z.floor === outside.floor && sharedEdgeM(rectOf(z), rectOf(outside)) > 0,
+    );
+    if (!entrance) throw new Error(`${outside.id}: no entrance opens onto it`);
+    doors.push({ outside, entrance });
+  }
+  return doors;
+}
+
+/** An access point on the facade, 1 m outside the middle of the door, for each outside zone. */
+function doorSensorsFor(zones: readonly Zone[]): Sensor[] {
+  return streetDoors(zones).map(({ outside, entrance }) => {
+    const o = rectOf(outside);
+    const e = rectOf(entrance);
+    // The door is the edge the two share; step 1 m from it into the outside zone.
+    let x = (Math.max(o.x0, e.x0) + Math.min(o.x1, e.x1)) / 2;
+    let y = (Math.max(o.y0, e.y0) + Math.min(o.y1, e.y1)) / 2;
+    if (o.x1 === e.x0) x = o.x1 - 1;
+    else if (o.x0 === e.x1) x = o.x0 + 1;
+    else if (o.y1 === e.y0) y = o.y1 - 1;
+    else y = o.y0 + 1;
+    return { id: `${outside.id}-ap1`, kind: 'wifi+ble', floor: outside.floor, zone: outside.id, x, y };
+  });
 }
 
 /**
@@ -383,6 +436,7 @@ function sensorsFor(zones: readonly Zone[]): Sensor[] {
     sensors.push({ id: `${zone.id}-ap${n}`, kind: 'wifi+ble', floor: zone.floor, zone: zone.id, x, y });
   };
   for (const zone of zones) {
+    if (zone.kind === 'outside') continue; // see doorSensorsFor
     const r = rectOf(zone);
     const w = r.x1 - r.x0;
     const cy = (r.y0 + r.y1) / 2;
@@ -411,6 +465,7 @@ function buildJoyCity(): LayoutFile {
   const floorsByLevel = [...JOY_CITY_FLOORS].sort((a, b) => a.level - b.level);
   const zones = floorsByLevel.flatMap(buildJoyCityFloor);
   const adjacency = adjacencyByTouch(zones, 2);
+  for (const { outside, entrance } of streetDoors(zones)) adjacency.push([entrance.id, outside.id]);
   for (let i = 1; i < floorsByLevel.length; i++) {
     const below = floorsByLevel[i - 1]!.id;
     const above = floorsByLevel[i]!.id;
@@ -425,12 +480,16 @@ function buildJoyCity(): LayoutFile {
       id: f.id,
       name: f.name,
       level: f.level,
-      widthM: FLOOR_W_M,
-      heightM: FLOOR_H_M,
+      widthM: FLOOR_W_M + (f.bandEntrances ? 2 * STREET_M : 0),
+      heightM: FLOOR_H_M + (f.bandEntrances ? STREET_M : 0),
     })),
     zones,
     adjacency,
-    sensors: [...sensorsFor(zones), ...scalesFor(zones, ['l2-decathlon', 'l2-fitness-lab'])],
+    sensors: [
+      ...sensorsFor(zones),
+      ...doorSensorsFor(zones),
+      ...scalesFor(zones, ['l2-decathlon', 'l2-fitness-lab']),
+    ],
   };
 }
 

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { recordBroker, startTestBroker } from 'mallflow/testkit';
@@ -70,6 +70,33 @@ describe('mallflow simulate --script', () => {
       await recorder.close();
     } finally {
       await broker.close();
+    }
+  });
+
+  it('--write-dir writes replay files and ground truth, byte-identical for a seed', async () => {
+    const dirs = [mkdtempSync(join(tmpdir(), 'replay-a-')), mkdtempSync(join(tmpdir(), 'replay-b-'))];
+    for (const dir of dirs) {
+      const { code, stdout } = await run([
+        'simulate',
+        '--write-dir',
+        dir,
+        '--sim-duration-min',
+        '10',
+        '--sim-seed',
+        '5',
+      ]);
+      expect(code).toBe(0);
+      expect(JSON.parse(stdout).wifi).toBeGreaterThan(1_000);
+    }
+    for (const f of [
+      'wifi.ndjson',
+      'ble.ndjson',
+      'scale.ndjson',
+      'intervals.csv',
+      'visits.csv',
+      'occupancy-minute.csv',
+    ]) {
+      expect(readFileSync(join(dirs[0]!, f)).equals(readFileSync(join(dirs[1]!, f))), f).toBe(true);
     }
   });
 

@@ -38,6 +38,39 @@ describe('shipped layouts', () => {
     ).toBeGreaterThanOrEqual(8);
   });
 
+  it('joy-city has an outside zone in front of each entrance, with a sensor of its own, reached only through it', () => {
+    const entrances = joy.zones.filter((z) => z.kind === 'entrance');
+    const outside = joy.zones.filter((z) => z.kind === 'outside');
+    expect(outside.map((z) => z.id).sort()).toEqual(['l1-outside-e', 'l1-outside-s', 'l1-outside-w']);
+    for (const zone of outside) {
+      const links = joy.adjacency
+        .filter((pair) => pair.includes(zone.id))
+        .map(([a, b]) => (a === zone.id ? b : a));
+      expect(links).toHaveLength(1);
+      expect(entrances.map((e) => e.id)).toContain(links[0]);
+      expect(joy.sensors.filter((s) => s.zone === zone.id && s.kind === 'wifi+ble')).toHaveLength(1);
+    }
+    expect(new Set(outside.map((z) => z.id))).toHaveProperty('size', entrances.length);
+  });
+
+  it('keeps the ids other components rely on', () => {
+    const scales = joy.sensors.filter((s) => s.kind === 'scale');
+    expect(scales.map((s) => [s.id, s.floor])).toEqual([
+      ['l2-decathlon-scale1', 'l2'],
+      ['l2-fitness-lab-scale1', 'l2'],
+    ]);
+    const small = readLayout('small-store');
+    expect(small.zones.map((z) => z.id)).toEqual([
+      'g-entrance',
+      'g-aisle',
+      'g-fashion',
+      'g-beauty',
+      'g-kids',
+      'g-checkout',
+    ]);
+    expect(small.sensors.map((s) => s.id)).toContain('g-kids-ap1');
+  });
+
   it('joy-city has an escalator and a lift on every floor, linked to the floors above and below', () => {
     const byLevel = [...joy.floors].sort((a, b) => a.level - b.level);
     for (const floor of byLevel) {

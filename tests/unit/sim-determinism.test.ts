@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { isRandomizedMac, pseudonymize, WifiReading } from '../../core/src/index.ts';
 import { loadShippedLayout } from '../../simulators/src/load-layout.ts';
@@ -43,11 +44,20 @@ describe('mall simulation determinism', () => {
     expect(JSON.stringify(other)).not.toBe(JSON.stringify(first));
   });
 
-  it('returns sightings sorted by heardAt, within the stepped window', () => {
+  it('returns sightings sorted by heardAt, each step exactly its window', () => {
     const outOfOrder = first.filter((s, i) => i > 0 && s.heardAt < first[i - 1]!.heardAt);
     expect(outOfOrder).toEqual([]);
     expect(first[0]!.heardAt).toBeGreaterThanOrEqual(START_MS);
-    expect(first.at(-1)!.heardAt).toBeLessThan(START_MS + 30 * MINUTE_MS + 100);
+    expect(first.at(-1)!.heardAt).toBeLessThan(START_MS + 30 * MINUTE_MS);
+    const sim = createMallSim({ layout: JOY_CITY, seed: 7, startMs: START_MS });
+    for (let t = START_MS + 7_777; t < START_MS + 10 * MINUTE_MS; t += 7_777) {
+      const from = sim.nowMs();
+      const out = sim.stepAll(t);
+      for (const s of [...out.wifi, ...out.ble]) {
+        expect(s.heardAt).toBeGreaterThanOrEqual(from);
+        expect(s.heardAt).toBeLessThan(t);
+      }
+    }
   });
 
   it('emits integer RSSI within [-95, -20], known sensors and 12-bit frame sequence numbers', () => {
@@ -90,7 +100,8 @@ describe('mall simulation determinism', () => {
 
   it('formats MACs as raw lower-case colon hex, with the configured share randomized', () => {
     // A rotation period longer than the run: one MAC per phone, so distinct MACs count phones.
-    const sightings = run({ seed: 11, macRotationMs: 24 * 3_600_000 }, 30);
+    // No staff: their phones are never randomized.
+    const sightings = run({ seed: 11, macRotationMs: 24 * 3_600_000, staff: 0 }, 30);
     const macs = new Set(sightings.map((s) => s.mac));
     for (const mac of macs) {
       expect(mac).toMatch(MAC);
@@ -103,10 +114,12 @@ describe('mall simulation determinism', () => {
   });
 
   it('rotates randomized MACs and keeps universal ones stable', () => {
-    const stable = run({ seed: 3, randomizedMacShare: 0 }, 30);
+    // Shoppers only: passers-by stay seconds, too short to rotate.
+    const only = { staff: 0, passersByPerHour: 0 };
+    const stable = run({ seed: 3, randomizedMacShare: 0, ...only }, 30);
     expect(stable.some((s) => isRandomizedMac(s.mac))).toBe(false);
     const rotatingMacs = new Set(
-      run({ seed: 3, randomizedMacShare: 1, macRotationMs: 5 * MINUTE_MS }, 30).map((s) => s.mac),
+      run({ seed: 3, randomizedMacShare: 1, macRotationMs: 5 * MINUTE_MS, ...only }, 30).map((s) => s.mac),
     );
     const stableMacs = new Set(stable.map((s) => s.mac));
     expect([...rotatingMacs].every((mac) => isRandomizedMac(mac))).toBe(true);
@@ -126,5 +139,82 @@ describe('mall simulation determinism', () => {
       };
       expect(WifiReading.safeParse(reading).success).toBe(true);
     }
+  });
+});
+
+/** Every reading and the ground truth of a run, hashed: the runs below are tens of megabytes of JSON. */
+function fingerprint(
+  options: Partial<MallSimOptions>,
+  minutes: number,
+  stepMs: number,
+): { hashes: Record<string, string>; counts: Record<string, number> } {
+  const sim = createMallSim({ layout: JOY_CITY, seed: 7, startMs: NOON_MS, scaleMembers: 2000, ...options });
+  // One hash per kind, so that the readings count and not where the step boundaries fell.
+  const hashes = { wifi: createHash('sha256'), ble: createHash('sha256'), scale: createHash('sha256') };
+  const counts = { wifi: 0, ble: 0, scale: 0, intervals: 0 };
+  const endMs = NOON_MS + minutes * MINUTE_MS;
+  for (let t = NOON_MS + stepMs; t < endMs + stepMs; t += stepMs) {
+    const out = sim.stepAll(Math.min(t, endMs));
+    for (const kind of ['wifi', 'ble', 'scale'] as const) {
+      for (const r of out[kind]) hashes[kind].update(`${JSON.stringify(r)}\n`);
+      counts[kind] += out[kind].length;
+    }
+  }
+  const truth = sim.truth();
+  counts.intervals = truth.intervals.length;
+  return {
+    hashes: {
+      wifi: hashes.wifi.digest('hex'),
+      ble: hashes.ble.digest('hex'),
+      scale: hashes.scale.digest('hex'),
+      truth: createHash('sha256').update(JSON.stringify(truth)).digest('hex'),
+    },
+    counts,
+  };
+}
+/** Saturday 2025-06-07, 11:30 in Shanghai: the lunch rush, with members weighing in. */
+const NOON_MS = Date.UTC(2025, 5, 7, 3, 30);
+
+describe('stepAll and truth determinism', () => {
+  const base = fingerprint({}, 90, MINUTE_MS);
+
+  it('produces WiFi, BLE and scale readings and a ground truth', () => {
+    expect(base.counts.wifi).toBeGreaterThan(50_000);
+    expect(base.counts.ble).toBeGreaterThan(5_000);
+    expect(base.counts.scale).toBeGreaterThan(0);
+    expect(base.counts.intervals).toBeGreaterThan(1_000);
+  });
+
+  it('is byte-identical for the same seed, however time is sliced', () => {
+    expect(fingerprint({}, 90, MINUTE_MS)).toEqual(base);
+    expect(fingerprint({}, 90, 7_777)).toEqual(base);
+    expect(fingerprint({}, 90, 90 * MINUTE_MS)).toEqual(base);
+  });
+
+  it('differs for a different seed', () => {
+    const other = fingerprint({ seed: 8 }, 90, MINUTE_MS).hashes;
+    for (const key of ['wifi', 'ble', 'scale', 'truth']) expect(other[key]).not.toBe(base.hashes[key]);
+  });
+});
+
+describe('probe intervals follow the screen', () => {
+  it("bursts come faster while the screen is on than the phone's screen-off rhythm allows", async () => {
+    const { createMallSim } = await import('../../simulators/src/mall-sim.ts');
+    const { loadShippedLayout } = await import('../../simulators/src/load-layout.ts');
+    const layout = loadShippedLayout('joy-city');
+    const start = Date.UTC(2026, 10, 18, 3, 0, 0); // 11:00 in Shanghai, a Wednesday
+    const sim = createMallSim({ layout, seed: 11, startMs: start });
+    const sightings = sim.step(start + 2 * 3_600_000);
+    // Gaps between bursts (first frames) of each MAC.
+    const bursts = new Map<string, number[]>();
+    for (const s of sightings) {
+      const list = bursts.get(s.mac) ?? [];
+      if (list.length === 0 || s.heardAt - list[list.length - 1]! > 1_000) list.push(s.heardAt);
+      bursts.set(s.mac, list);
+    }
+    const gaps = [...bursts.values()].flatMap((l) => l.slice(1).map((t, i) => t - l[i]!));
+    const short = gaps.filter((g) => g < 18_000).length; // only a screen-on phone probes this often
+    expect(short / gaps.length).toBeGreaterThan(0.05);
+    expect(short / gaps.length).toBeLessThan(0.6);
   });
 });

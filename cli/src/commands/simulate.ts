@@ -5,6 +5,7 @@ import { createGatewayFromConfig } from '../../../gateway/src/main.ts';
 import { createLogger, EXIT_BAD_CONFIG, EXIT_OK, reportCommandConfig } from '../../../infra/src/process.ts';
 import { loadLayoutFile } from '../../../simulators/src/load-layout.ts';
 import { createSimSource } from '../sim-source.ts';
+import { runSimulateFiles } from './simulate-files.ts';
 import { runSimulateScript } from './simulate-script.ts';
 
 // The gateway's own settings, plus how long to run; LAYOUT_FILE, SIM_SEED and SIM_SPEED come with them.
@@ -19,6 +20,8 @@ const SUMMARY =
 
 export async function runSimulate(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   if (argv.some((a) => a === '--script' || a.startsWith('--script='))) return runSimulateScript(argv, env);
+  if (argv.some((a) => a === '--write-dir' || a.startsWith('--write-dir=')))
+    return runSimulateFiles(argv, env);
   const resolved = resolveCommandConfig('simulate', SUMMARY, SimulateConfig, argv, env);
   const stop = reportCommandConfig(resolved, 'simulate');
   if (stop !== undefined || resolved.kind !== 'ok') return stop ?? EXIT_BAD_CONFIG;
