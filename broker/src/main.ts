@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline';
 import { pino } from 'pino';
-import { formatHelp, parseConfig } from '../../core/src/config.ts';
+import { resolveCommandConfig } from '../../core/src/config.ts';
+import { EXIT_BAD_CONFIG, reportCommandConfig, waitForShutdownSignal } from '../../infra/src/process.ts';
 import { AccountStore, AccountsFileError, hashPassword, loadAccountsFile } from './accounts.ts';
 import { BrokerListenError, createBroker } from './broker.ts';
 import { BrokerConfig } from './config.ts';
@@ -66,17 +67,11 @@ export async function runBroker(
     ...ioOverrides,
   };
   if (argv[0] === 'hash-password') return runHashPassword(argv.slice(1), io);
-  if (argv.includes('--help') || argv.includes('-h')) {
-    io.stdout.write(`${formatHelp('broker', SUMMARY, BrokerConfig)}\n`);
-    return 0;
-  }
-
-  const parsed = parseConfig(BrokerConfig, env, argv);
-  if (!parsed.ok) {
-    for (const error of parsed.errors) io.stderr.write(`${error}\n`);
-    return 2;
-  }
-  const config = parsed.config;
+  const output = { out: (t: string) => void io.stdout.write(t), err: (t: string) => void io.stderr.write(t) };
+  const resolved = resolveCommandConfig('broker', SUMMARY, BrokerConfig, argv, env);
+  const stop = reportCommandConfig(resolved, 'broker', output);
+  if (stop !== undefined || resolved.kind !== 'ok') return stop ?? EXIT_BAD_CONFIG;
+  const config = resolved.config;
 
   let accounts: AccountStore;
   try {
@@ -116,22 +111,7 @@ export async function runBroker(
     'broker listening',
   );
 
-  await new Promise<void>((resolve) => {
-    const stop = (reason: string) => {
-      process.off('SIGINT', onSigint);
-      process.off('SIGTERM', onSigterm);
-      io.signal?.removeEventListener('abort', onAbort);
-      log.info({ reason }, 'broker stopping');
-      resolve();
-    };
-    const onSigint = () => stop('SIGINT');
-    const onSigterm = () => stop('SIGTERM');
-    const onAbort = () => stop('abort');
-    process.once('SIGINT', onSigint);
-    process.once('SIGTERM', onSigterm);
-    if (io.signal?.aborted) stop('abort');
-    else io.signal?.addEventListener('abort', onAbort, { once: true });
-  });
+  await waitForShutdownSignal(log, io.signal);
   await broker.close();
   return 0;
 }

@@ -1,9 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pino } from 'pino';
-import { formatHelp, parseConfig } from '../../core/src/config.ts';
+import { resolveCommandConfig } from '../../core/src/config.ts';
 import { type Layout, validateLayout } from '../../core/src/layout.ts';
 import { createPool } from '../../infra/src/pg-pool.ts';
+import {
+  type CommandOutput,
+  EXIT_BAD_CONFIG,
+  PROCESS_OUTPUT,
+  reportCommandConfig,
+  waitForShutdownSignal,
+} from '../../infra/src/process.ts';
 import { DashboardConfigSchema, layoutPaths } from './config.ts';
 import { createDashboard } from './server.ts';
 
@@ -41,43 +48,20 @@ async function loadLayouts(
   return errors.length > 0 ? { ok: false, errors } : { ok: true, layouts };
 }
 
-function waitForStop(signal: AbortSignal | undefined): Promise<string> {
-  return new Promise((done) => {
-    const onSignal = (name: string) => {
-      process.off('SIGINT', onSigint);
-      process.off('SIGTERM', onSigterm);
-      signal?.removeEventListener('abort', onAbort);
-      done(name);
-    };
-    const onSigint = () => onSignal('SIGINT');
-    const onSigterm = () => onSignal('SIGTERM');
-    const onAbort = () => onSignal('abort');
-    process.once('SIGINT', onSigint);
-    process.once('SIGTERM', onSigterm);
-    if (signal?.aborted) onAbort();
-    else signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 export async function runDashboard(
   argv: string[],
   env: NodeJS.ProcessEnv,
   options: RunDashboardOptions = {},
 ): Promise<number> {
-  const out = options.stdout ?? ((text: string) => process.stdout.write(text));
-  const err = options.stderr ?? ((text: string) => process.stderr.write(text));
-
-  if (argv.includes('--help') || argv.includes('-h')) {
-    out(`${formatHelp('dashboard', SUMMARY, DashboardConfigSchema)}\n`);
-    return 0;
-  }
-  const parsed = parseConfig(DashboardConfigSchema, env, argv);
-  if (!parsed.ok) {
-    for (const e of parsed.errors) err(`config: ${e}\n`);
-    err('Run `mallflow dashboard --help` for the options.\n');
-    return 2;
-  }
-  const config = parsed.config;
+  const output: CommandOutput = {
+    out: options.stdout ?? PROCESS_OUTPUT.out,
+    err: options.stderr ?? PROCESS_OUTPUT.err,
+  };
+  const err = output.err;
+  const resolved = resolveCommandConfig('dashboard', SUMMARY, DashboardConfigSchema, argv, env);
+  const stop = reportCommandConfig(resolved, 'dashboard', output);
+  if (stop !== undefined || resolved.kind !== 'ok') return stop ?? EXIT_BAD_CONFIG;
+  const config = resolved.config;
   const loaded = await loadLayouts(layoutPaths(config));
   if (!loaded.ok) {
     for (const e of loaded.errors) err(`layout: ${e}\n`);
@@ -102,8 +86,7 @@ export async function runDashboard(
       logger: log,
     });
     log.info({ url: dashboard.url, malls: loaded.layouts.map((l) => l.id) }, 'dashboard listening');
-    const reason = await waitForStop(options.signal);
-    log.info({ reason }, 'dashboard stopping');
+    await waitForShutdownSignal(log, options.signal);
     await dashboard.close();
     return 0;
   } catch (e) {

@@ -10,20 +10,33 @@ export function createLogger(component: string, level: string): Logger {
   return pino({ base: { component }, level });
 }
 
+/** Where a command writes; the process's own streams unless a test or an embedder hands in others. */
+export interface CommandOutput {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export const PROCESS_OUTPUT: CommandOutput = {
+  out: (text) => void process.stdout.write(text),
+  err: (text) => void process.stderr.write(text),
+};
+
 /**
  * Prints help or config errors for a `CommandConfig`; returns the exit code when the command
  * should stop there, or undefined to go on with `config`.
  */
-export function reportCommandConfig<T>(c: CommandConfig<T>, command: string): number | undefined {
+export function reportCommandConfig<T>(
+  c: CommandConfig<T>,
+  command: string,
+  output: CommandOutput = PROCESS_OUTPUT,
+): number | undefined {
   if (c.kind === 'help') {
-    process.stdout.write(`${c.text}\n`);
+    output.out(`${c.text}\n`);
     return EXIT_OK;
   }
   if (c.kind === 'invalid') {
-    process.stderr.write(
-      `mallflow ${command}: invalid configuration\n${c.errors.map((e) => `  ${e}\n`).join('')}`,
-    );
-    process.stderr.write(`Run 'mallflow ${command} --help' for the options.\n`);
+    output.err(`mallflow ${command}: invalid configuration\n${c.errors.map((e) => `  ${e}\n`).join('')}`);
+    output.err(`Run 'mallflow ${command} --help' for the options.\n`);
     return EXIT_BAD_CONFIG;
   }
   return undefined;
@@ -35,12 +48,22 @@ export function reportCommandConfig<T>(c: CommandConfig<T>, command: string): nu
  */
 const REPEATED_SIGNAL_WINDOW_MS = 1_500;
 
-/** Resolves on the first SIGINT or SIGTERM; another one after the repeat window exits at once. */
-export function waitForShutdownSignal(log: Logger): Promise<NodeJS.Signals> {
+/**
+ * Resolves on the first SIGINT or SIGTERM (or when `abort` fires: tests and embedders stop a
+ * command that way); another signal after the repeat window exits at once.
+ */
+export function waitForShutdownSignal(log: Logger, abort?: AbortSignal): Promise<NodeJS.Signals | 'abort'> {
   return new Promise((resolve) => {
+    const onAbort = () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      log.info({ signal: 'abort' }, 'shutting down');
+      resolve('abort');
+    };
     const onSignal = (signal: NodeJS.Signals) => {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      abort?.removeEventListener('abort', onAbort);
       const firstAtMs = Date.now();
       const force = (s: NodeJS.Signals) => {
         if (Date.now() - firstAtMs < REPEATED_SIGNAL_WINDOW_MS) return;
@@ -54,5 +77,7 @@ export function waitForShutdownSignal(log: Logger): Promise<NodeJS.Signals> {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    if (abort?.aborted) onAbort();
+    else abort?.addEventListener('abort', onAbort, { once: true });
   });
 }

@@ -48,10 +48,12 @@ describe('runBroker', () => {
     );
     expect(code).toBe(2);
     const lines = stderr.text().trim().split('\n');
-    expect(lines.some((l) => l.startsWith('--nope: unknown option'))).toBe(true);
-    expect(lines.some((l) => l.startsWith('BROKER_PORT (--broker-port)'))).toBe(true);
-    expect(lines.some((l) => l.startsWith('BROKER_MAX_PAYLOAD_BYTES'))).toBe(true);
-    expect(lines.some((l) => l.startsWith('BROKER_ACCOUNTS_FILE') && l.includes('required'))).toBe(true);
+    expect(lines.some((l) => l.trimStart().startsWith('--nope: unknown option'))).toBe(true);
+    expect(lines.some((l) => l.trimStart().startsWith('BROKER_PORT (--broker-port)'))).toBe(true);
+    expect(lines.some((l) => l.trimStart().startsWith('BROKER_MAX_PAYLOAD_BYTES'))).toBe(true);
+    expect(
+      lines.some((l) => l.trimStart().startsWith('BROKER_ACCOUNTS_FILE') && l.includes('required')),
+    ).toBe(true);
   });
 
   test('a bad accounts file: its problems on stderr, exit code 2', async () => {
