@@ -215,3 +215,19 @@ export function validateLayout(input: unknown): LayoutResult {
   if (errors.length > 0) return { ok: false, errors };
   return { ok: true, layout: { ...file, zoneById, sensorById, neighbours } };
 }
+
+/**
+ * Parses and validates a layout file's text, so a loader only has to read the file and hand the
+ * text in. With `source` (the file name), every error is prefixed with it.
+ */
+export function parseLayoutText(text: string, source?: string): LayoutResult {
+  const prefix = source === undefined ? '' : `${source}: `;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    return { ok: false, errors: [`${prefix}cannot read JSON: ${(err as Error).message}`] };
+  }
+  const result = validateLayout(json);
+  return result.ok ? result : { ok: false, errors: result.errors.map((e) => `${prefix}${e}`) };
+}

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pino } from 'pino';
 import { resolveCommandConfig } from '../../core/src/config.ts';
-import { type Layout, validateLayout } from '../../core/src/layout.ts';
+import { type Layout, parseLayoutText } from '../../core/src/layout.ts';
 import { createPool } from '../../infra/src/pg-pool.ts';
 import {
   type CommandOutput,
@@ -33,17 +33,17 @@ async function loadLayouts(
   const layouts: Layout[] = [];
   const errors: string[] = [];
   for (const path of paths) {
-    let data: unknown;
+    let text: string;
     try {
-      data = JSON.parse(await readFile(resolve(path), 'utf8'));
+      text = await readFile(resolve(path), 'utf8');
     } catch (err) {
-      // Boundary: an unreadable or non-JSON file is a config problem, reported with the rest.
+      // Boundary: an unreadable file is a config problem, reported with the rest.
       errors.push(`${path}: ${(err as Error).message}`);
       continue;
     }
-    const result = validateLayout(data);
+    const result = parseLayoutText(text, path);
     if (result.ok) layouts.push(result.layout);
-    else for (const e of result.errors) errors.push(`${path}: ${e}`);
+    else errors.push(...result.errors);
   }
   return errors.length > 0 ? { ok: false, errors } : { ok: true, layouts };
 }

@@ -2,7 +2,7 @@
 
 import { readFileSync } from 'node:fs';
 import type { Layout } from '../../core/src/index.ts';
-import { validateLayout } from '../../core/src/index.ts';
+import { parseLayoutText } from '../../core/src/index.ts';
 
 /** The example layouts shipped in simulators/layouts/ (regenerate with scripts/build-layouts.ts). */
 export const SHIPPED_LAYOUTS = {
@@ -25,13 +25,13 @@ export class InvalidLayoutError extends Error {
 /** Reads and validates a layout file. Throws InvalidLayoutError listing every problem. */
 export function loadLayoutFile(path: string | URL): Layout {
   const source = String(path);
-  let json: unknown;
+  let text: string;
   try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
+    text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new InvalidLayoutError(source, [`cannot read JSON: ${(err as Error).message}`], { cause: err });
+    throw new InvalidLayoutError(source, [`cannot read: ${(err as Error).message}`], { cause: err });
   }
-  const result = validateLayout(json);
+  const result = parseLayoutText(text); // the error names the source once, not per problem
   if (!result.ok) throw new InvalidLayoutError(source, result.errors);
   return result.layout;
 }

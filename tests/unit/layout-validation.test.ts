@@ -181,3 +181,16 @@ describe('validateLayout names the item at fault', () => {
     expect(errorsOf(base)).toEqual([]);
   });
 });
+
+describe('parseLayoutText', () => {
+  it('names the file in every problem, and reports JSON it cannot read', async () => {
+    const { parseLayoutText } = await import('../../core/src/layout.ts');
+    const bad = parseLayoutText('{"id": "x"', 'malls/x.json');
+    expect(bad.ok === false && bad.errors).toEqual([
+      expect.stringMatching(/^malls\/x\.json: cannot read JSON: /),
+    ]);
+    const invalid = parseLayoutText('{"id": "x"}', 'malls/x.json');
+    expect(invalid.ok).toBe(false);
+    if (!invalid.ok) expect(invalid.errors.every((e) => e.startsWith('malls/x.json: '))).toBe(true);
+  });
+});
