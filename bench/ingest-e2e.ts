@@ -1,12 +1,9 @@
 import mqtt from 'mqtt';
 import type pg from 'pg';
-import { pino } from 'pino';
-import { createAnalytics } from '../analytics/src/analytics.ts';
 import { insertSightings, toSightingColumns } from '../analytics/src/sql/insert-sightings.ts';
 import type { Layout } from '../core/src/layout.ts';
 import { gatewayTopic } from '../core/src/topics.ts';
-import { startTestBroker } from '../testkit/src/test-broker.ts';
-import { STORY_OCCUPANCY } from '../testkit/src/test-system.ts';
+import { startTestSystem } from '../testkit/src/test-system.ts';
 import { chunk, fmt, makeReadings } from './fixtures.ts';
 
 // End-to-end ingest: gateways publish pre-built batches (QoS 1) to a real Aedes, the analytics
@@ -59,17 +56,8 @@ export async function benchIngest(pool: pg.Pool, layout: Layout, rows: number): 
   await pool.query('TRUNCATE sightings, ingested_batches');
 
   const gatewayIds = Array.from({ length: GATEWAYS }, (_, i) => `gw-bench-${i}`);
-  const broker = await startTestBroker();
-  const fatal: unknown[] = [];
-  const analytics = await createAnalytics({
-    pool,
-    layouts: [layout],
-    mqtt: { url: broker.url, ...(await broker.addObserver()), clientId: 'bench-analytics' },
-    occupancy: STORY_OCCUPANCY,
-    liveIntervalMs: 200,
-    logger: pino({ level: 'silent' }),
-    onFatal: (e) => fatal.push(e),
-  });
+  const system = await startTestSystem({ layout, pool });
+  const { broker, analytics } = system;
   const clients = await Promise.all(
     gatewayIds.map(async (g) =>
       mqtt.connectAsync(broker.url, {
@@ -104,7 +92,7 @@ export async function benchIngest(pool: pg.Pool, layout: Layout, rows: number): 
     }),
   );
   while (analytics.stats().readings < rows) {
-    if (fatal.length > 0) throw fatal[0];
+    system.assertHealthy();
     await new Promise((r) => setTimeout(r, 5));
   }
   const seconds = (performance.now() - started) / 1000;
@@ -112,8 +100,7 @@ export async function benchIngest(pool: pg.Pool, layout: Layout, rows: number): 
   if (stored !== rows) throw new Error(`expected ${rows} rows, found ${stored}`);
 
   await Promise.all(clients.map((c) => c.endAsync()));
-  await analytics.close();
-  await broker.close();
+  await system.close();
   await pool.query('TRUNCATE sightings, ingested_batches, occupancy_minute, occupancy_live');
   const e2eRowsPerSec = rows / seconds;
   return {

@@ -1,18 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { z } from 'zod';
 import { migrate } from '../../analytics/src/migrate.ts';
 import { logLevelKey, resolveCommandConfig } from '../../core/src/config.ts';
 import { normalizeMac, pseudonymize } from '../../core/src/privacy.ts';
-import { startEmbeddedDb } from '../../infra/src/embedded-db.ts';
 import { createPool } from '../../infra/src/pg-pool.ts';
-import { EXIT_BAD_CONFIG, EXIT_OK, reportCommandConfig } from '../../infra/src/process.ts';
+import { createLogger, EXIT_BAD_CONFIG, EXIT_OK, reportCommandConfig } from '../../infra/src/process.ts';
 import { writeTruthFiles } from '../../simulators/src/ground-truth.ts';
 import { loadLayoutFile } from '../../simulators/src/load-layout.ts';
 import { createMallSim } from '../../simulators/src/mall-sim.ts';
+import { startTestSystem } from '../../testkit/src/test-system.ts';
 import { type Estimates, scoreEstimates, totalsPerMinute } from './metrics.ts';
 import { runThroughPipeline } from './pipeline.ts';
 import { markdownReport, metricsTable, occupancyPlotSvg } from './report.ts';
@@ -56,21 +55,8 @@ const EvalConfig = z.object({
 const MALL_OPENS = '10:00';
 const WARMUP_SCORE_SKIP_MS = 5 * 60_000;
 
-async function scratchDatabase(serverUrl: string | undefined) {
-  if (!serverUrl) {
-    const dir = mkdtempSync(join(tmpdir(), 'mallflow-eval-'));
-    const db = await startEmbeddedDb({ dataDir: join(dir, 'db') });
-    const pool = createPool({ url: db.url, max: 1, applicationName: 'mallflow-eval' });
-    return {
-      pool,
-      label: 'the embedded TimescaleDB',
-      async close() {
-        await pool.end();
-        await db.close();
-        rmSync(dir, { recursive: true, force: true });
-      },
-    };
-  }
+/** A migrated scratch database on the server, dropped afterwards (the embedded one is the test system's own). */
+async function scratchServerDatabase(serverUrl: string) {
   const name = `mallflow_eval_${Date.now().toString(36)}_${randomBytes(2).toString('hex')}`;
   const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
@@ -79,9 +65,9 @@ async function scratchDatabase(serverUrl: string | undefined) {
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   const pool = createPool({ url: url.toString(), max: 4, applicationName: 'mallflow-eval' });
+  await migrate(pool);
   return {
     pool,
-    label: 'the PostgreSQL server',
     async close() {
       await pool.end();
       const a = new pg.Client({ connectionString: serverUrl });
@@ -108,11 +94,11 @@ async function readEstimates(
     startMs: (r.started_at as Date).getTime(),
     endMs: (r.ended_at as Date).getTime(),
   }));
-  const zonesOfVisit = new Map<string, Set<string>>();
+  const staysByDevice = new Map<string, typeof stays>();
   for (const s of stays) {
-    const set = zonesOfVisit.get(s.device) ?? new Set<string>();
-    set.add(s.zoneId);
-    zonesOfVisit.set(s.device, set);
+    const list = staysByDevice.get(s.device);
+    if (list) list.push(s);
+    else staysByDevice.set(s.device, [s]);
   }
   const dayOf = new Intl.DateTimeFormat('en-CA', {
     timeZone,
@@ -162,24 +148,29 @@ export async function runEval(argv: string[], env: NodeJS.ProcessEnv): Promise<n
   const toMs = fromMs + config.EVAL_HOURS * 3_600_000;
   const sim = createMallSim({ layout, seed: config.SIM_SEED, startMs: Math.min(opensMs, fromMs) });
   sim.stepAll(fromMs); // the mall fills up before the scored window; those readings are not sent
-  const siteSecret = randomBytes(16).toString('hex');
-  const db = await scratchDatabase(config.DATABASE_URL);
+  const server = config.DATABASE_URL ? await scratchServerDatabase(config.DATABASE_URL) : undefined;
+  const system = await startTestSystem({
+    layout,
+    ...(server ? { pool: server.pool } : {}),
+    occupancy: {
+      presenceMs: config.PRESENCE_MS,
+      allowedLatenessMs: config.ALLOWED_LATENESS_MS,
+      visitIdleMs: config.VISIT_IDLE_MS,
+    },
+    logger: createLogger('eval', config.LOG_LEVEL),
+  }).catch(async (err: unknown) => {
+    await server?.close();
+    throw err;
+  });
+  const database = server ? 'the PostgreSQL server' : 'the embedded TimescaleDB';
   try {
-    await migrate(db.pool);
     process.stderr.write(
-      `eval: ${layout.id}, ${new Date(fromMs).toISOString()} → ${new Date(toMs).toISOString()} on ${db.label}\n`,
+      `eval: ${layout.id}, ${new Date(fromMs).toISOString()} → ${new Date(toMs).toISOString()} on ${database}\n`,
     );
     const run = await runThroughPipeline({
       sim,
-      layout,
-      pool: db.pool,
-      siteSecret,
+      system,
       toMs,
-      occupancy: {
-        presenceMs: config.PRESENCE_MS,
-        allowedLatenessMs: config.ALLOWED_LATENESS_MS,
-        visitIdleMs: config.VISIT_IDLE_MS,
-      },
       onProgress: (simMs) =>
         process.stderr.write(
           `\r  simulated ${(((simMs - fromMs) / (toMs - fromMs)) * 100).toFixed(0).padStart(3)} %`,
@@ -188,9 +179,9 @@ export async function runEval(argv: string[], env: NodeJS.ProcessEnv): Promise<n
     process.stderr.write('\n');
     const truth = sim.truth();
     const outside = new Set(layout.zones.filter((z) => z.kind === 'outside').map((z) => z.id));
-    const estimates = await readEstimates(db.pool, layout.id, outside, layout.timezone);
+    const estimates = await readEstimates(system.pool, layout.id, outside, layout.timezone);
     const scoreFrom = fromMs + WARMUP_SCORE_SKIP_MS;
-    const pseudonymOf = (mac: string) => pseudonymize(normalizeMac(mac) ?? mac, siteSecret);
+    const pseudonymOf = (mac: string) => pseudonymize(normalizeMac(mac) ?? mac, system.siteSecret);
     const metrics = scoreEstimates(layout, truth, estimates, scoreFrom, toMs, pseudonymOf);
 
     const outDir = resolve(config.OUT_DIR);
@@ -209,7 +200,7 @@ export async function runEval(argv: string[], env: NodeJS.ProcessEnv): Promise<n
         toIso: new Date(toMs).toISOString(),
         readings: run.readings,
         persons,
-        database: db.label,
+        database,
         wallSeconds: (performance.now() - started) / 1000,
       },
       metrics,
@@ -225,6 +216,7 @@ export async function runEval(argv: string[], env: NodeJS.ProcessEnv): Promise<n
     process.stdout.write(`${metricsTable(metrics)}\n\nreport: ${join(outDir, 'eval.md')}\n`);
     return EXIT_OK;
   } finally {
-    await db.close();
+    await system.close();
+    await server?.close();
   }
 }

@@ -11,7 +11,7 @@ import type { OccupancyOptions } from '../../core/src/occupancy.ts';
 import { startEmbeddedDb } from '../../infra/src/embedded-db.ts';
 import { createPool } from '../../infra/src/pg-pool.ts';
 import { loadShippedLayout, type ShippedLayoutName } from '../../simulators/src/load-layout.ts';
-import type { Duration } from './duration.ts';
+import { type Duration, parseDuration } from './duration.ts';
 import { createReadBack, type ReadBack } from './read-back.ts';
 import { type Recorder, recordBroker } from './recorder.ts';
 import { startTestBroker, type TestBroker } from './test-broker.ts';
@@ -36,15 +36,20 @@ export interface TestSystem {
   pool: pg.Pool;
   read: ReadBack;
   siteSecret: string;
+  /** The analytics settings in force (defaults merged with the options given). */
+  occupancy: OccupancyOptions;
+  logger: Logger;
   /** A virtual mall on this system's broker, starting at `start`. */
   mall(options: { start: number | string; seed?: number; batchMaxReadings?: number }): Promise<VirtualMall>;
   /** A recorder of everything gateways publish. */
   record(): Promise<Recorder>;
   /**
-   * Resolves once analytics has taken everything the mall published up to its current virtual
-   * time and written the result (closed minutes, stays and visits).
+   * Resolves once analytics has taken everything published up to the mall's current virtual time
+   * (or up to `untilMs`, heartbeats included) and written the result (minutes, stays, visits).
    */
-  settle(mall: VirtualMall, options?: { timeout?: Duration }): Promise<void>;
+  settle(until: VirtualMall | number, options?: { timeout?: Duration }): Promise<void>;
+  /** Throws the error analytics stopped on, if it did (for callers with loops of their own). */
+  assertHealthy(): void;
   close(): Promise<void>;
 }
 
@@ -76,6 +81,7 @@ export async function startTestSystem(options: TestSystemOptions): Promise<TestS
     const broker = await startTestBroker({ logger });
     closers.push(() => broker.close());
     const fatal: unknown[] = [];
+    const occupancy: OccupancyOptions = { ...STORY_OCCUPANCY, ...options.occupancy };
     const analytics = await createAnalytics({
       pool,
       layouts: [layout],
@@ -84,7 +90,7 @@ export async function startTestSystem(options: TestSystemOptions): Promise<TestS
         ...(await broker.addObserver()),
         clientId: `kit-analytics-${randomBytes(3).toString('hex')}`,
       },
-      occupancy: { ...STORY_OCCUPANCY, ...options.occupancy },
+      occupancy,
       liveIntervalMs: 50,
       logger,
       onFatal: (err) => fatal.push(err),
@@ -107,6 +113,8 @@ export async function startTestSystem(options: TestSystemOptions): Promise<TestS
       pool: ownPool,
       read: createReadBack(ownPool, layout.id),
       siteSecret,
+      occupancy,
+      logger,
       async mall(o) {
         // Each mall its own gateways: two gateways with one id would share a seq space.
         const gatewayPrefix = malls.length === 0 ? 'gw' : `gw${malls.length + 1}`;
@@ -119,10 +127,13 @@ export async function startTestSystem(options: TestSystemOptions): Promise<TestS
         recorders.push(r);
         return r;
       },
-      async settle(mall, o = {}) {
-        const timeoutMs = typeof o.timeout === 'number' ? o.timeout : 10_000;
+      assertHealthy() {
+        if (fatal.length > 0) throw fatal[0];
+      },
+      async settle(until, o = {}) {
+        const timeoutMs = parseDuration(o.timeout ?? '10s');
         const deadline = Date.now() + timeoutMs;
-        const target = mall.clock.now();
+        const target = typeof until === 'number' ? until : until.clock.now();
         const wait = async (ok: () => boolean, what: string) => {
           while (!ok()) {
             if (fatal.length > 0) throw fatal[0];
