@@ -112,8 +112,6 @@ export function buildZoneTables(layout: Layout): ZoneTables {
   const zones = layout.zones;
   const n = zones.length;
   const zoneIndex = new Map<string, number>(zones.map((z, i) => [z.id, i]));
-  const floorIds = [...new Set(zones.map((z) => z.floor))];
-  const zoneFloor = new Int32Array(n);
   const zx0 = new Float64Array(n);
   const zy0 = new Float64Array(n);
   const zw = new Float64Array(n);
@@ -125,7 +123,6 @@ export function buildZoneTables(layout: Layout): ZoneTables {
   const isCirculation = new Uint8Array(n);
   zones.forEach((zone, i) => {
     const b = bbox(zone);
-    zoneFloor[i] = floorIds.indexOf(zone.floor);
     zx0[i] = b.x0;
     zy0[i] = b.y0;
     zw[i] = b.x1 - b.x0;
