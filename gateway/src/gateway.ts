@@ -97,6 +97,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const statusTopic = gatewayTopic(options.mallId, options.gatewayId, 'status');
   const statusPayload = (state: 'online' | 'offline') =>
     JSON.stringify({ v: 1, gw: options.gatewayId, state, at: clock.now() });
+  // The broker publishes the will whenever the connection dies: it cannot know that time, so no `at`.
+  const willPayload = JSON.stringify({ v: 1, gw: options.gatewayId, state: 'offline' });
 
   const client = await mqtt.connectAsync(options.mqttUrl, {
     protocolVersion: 4,
@@ -106,7 +108,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     clean: true,
     reconnectPeriod: 1000,
     connectTimeout: 10_000,
-    will: { topic: statusTopic, payload: Buffer.from(statusPayload('offline')), qos: 1, retain: true },
+    will: { topic: statusTopic, payload: Buffer.from(willPayload), qos: 1, retain: true },
   });
   client.on('error', (err) => log.warn({ err }, 'mqtt client error'));
   options.onClient?.(client);

@@ -253,12 +253,14 @@ describe('faults, each one call, against the whole system', () => {
     const phone = mall.phone({ zone: 'g-kids' });
     await mall.advance('1m');
     gw.dropConnection();
-    await recorder.waitFor(
+    const will = await recorder.waitFor(
       (m) => m.topic.endsWith('/status') && (m.payload as { state: string }).state === 'offline',
       {
         what: 'the offline will',
       },
     );
+    // The will cannot know when the connection died, so it carries no time.
+    expect(will.payload).toEqual({ v: 1, gw: gw.gatewayId, state: 'offline' });
     recorder.clear();
     await recorder.waitFor(
       (m) => m.topic.endsWith('/status') && (m.payload as { state: string }).state === 'online',
