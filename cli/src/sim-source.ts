@@ -21,6 +21,8 @@ export interface SimSourceOptions {
 
 export interface SimSource extends ReadingSource {
   sim: MallSim;
+  start(sink: ReadingSink): void;
+  stop(): void;
 }
 
 export function createSimSource(options: SimSourceOptions): SimSource {

@@ -23,6 +23,12 @@ export const WifiReading = z.object({
   randomized: z.boolean(),
   /** 802.11 sequence number of the frame, when the sniffer reports it. */
   frameSeq: z.number().int().min(0).max(4095).optional(),
+  /**
+   * Fingerprint of the probe request's information elements (first 64 bits of SHA-256 over the
+   * IEs that do not change between probes, hex). Phones that rotate their MAC usually keep it,
+   * so it helps tell one phone from many without any identifier.
+   */
+  ieFingerprint: z.string().regex(/^[0-9a-f]{16}$/).optional(),
 });
 export type WifiReading = z.infer<typeof WifiReading>;
 
@@ -38,6 +44,19 @@ const EddystoneUid = z.object({
   namespace: z.string().regex(/^[0-9a-f]{20}$/),
   instance: z.string().regex(/^[0-9a-f]{12}$/),
 });
+const EddystoneUrl = z.object({
+  kind: z.literal('eddystone-url'),
+  url: z.string().min(1).max(256),
+  txPowerDbm: z.number().int().min(-127).max(20),
+});
+/** Eddystone telemetry (unencrypted TLM): the tag's battery, temperature and counters. */
+const EddystoneTlm = z.object({
+  kind: z.literal('eddystone-tlm'),
+  batteryMv: z.number().int().min(0).max(65535).optional(),
+  temperatureC: z.number().min(-128).max(128).optional(),
+  advCount: z.number().int().min(0),
+  uptimeSec: z.number().min(0),
+});
 
 /** A BLE advertisement heard by one sensor: a tag, a beacon or the mall app. */
 export const BleReading = z.object({
@@ -46,7 +65,7 @@ export const BleReading = z.object({
   rssiDbm: RssiDbm,
   device: Pseudonym,
   randomized: z.boolean(),
-  beacon: z.discriminatedUnion('kind', [IBeacon, EddystoneUid]).optional(),
+  beacon: z.discriminatedUnion('kind', [IBeacon, EddystoneUid, EddystoneUrl, EddystoneTlm]).optional(),
 });
 export type BleReading = z.infer<typeof BleReading>;
 
@@ -56,6 +75,8 @@ export const ScaleReading = z.object({
   measuredAt: EpochMs,
   weightKg: z.number().min(2).max(400),
   impedanceOhm: z.number().min(0).max(3000).optional(),
+  /** Body fat the scale itself reported (Body Composition Measurement 0x2A9C), percent. */
+  bodyFatPct: z.number().min(0).max(100).optional(),
   /** Member id, present only when the member consented to link this scale. */
   memberId: Id.optional(),
 });

@@ -21,6 +21,8 @@ export interface RawWifiInput {
   rssiDbm: number;
   mac: string;
   frameSeq?: number;
+  /** See `WifiReading.ieFingerprint`: 16 hex digits, computed by the capture parser. */
+  ieFingerprint?: string;
 }
 
 export interface RawBleInput {
@@ -231,6 +233,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
           randomized: id.randomized,
         };
         if (r.frameSeq !== undefined) reading.frameSeq = r.frameSeq;
+        if (r.ieFingerprint !== undefined) reading.ieFingerprint = r.ieFingerprint;
         wifi.readings.push(reading);
         stats.bufferedReadings++;
         added(wifi);

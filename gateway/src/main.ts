@@ -54,12 +54,12 @@ export async function runGateway(
   const log = createLogger('gateway', config.LOG_LEVEL);
   const gateway = await createGatewayFromConfig(config, log);
   const source = sources[config.SOURCE](config);
-  source.start(gateway);
+  await source.start(gateway);
   const summary = setInterval(() => log.info(gateway.stats(), 'gateway summary'), 10_000);
   log.info({ gatewayId: config.GATEWAY_ID, source: config.SOURCE }, 'gateway running');
   await waitForShutdownSignal(log);
   clearInterval(summary);
-  source.stop();
+  await source.stop();
   await gateway.close();
   log.info(gateway.stats(), 'gateway stopped');
   return EXIT_OK;

@@ -1,12 +1,18 @@
+import type { ScaleReading } from '../../core/src/messages.ts';
 import type { RawBleInput, RawWifiInput } from './gateway.ts';
 
-/** Where a gateway's raw readings come from: the simulator today, captures and scanners later. */
+/** Where a gateway's raw readings come from: the simulator, captures, scanners, receivers. */
 export interface ReadingSink {
   pushWifi(readings: readonly RawWifiInput[]): void;
   pushBle(readings: readonly RawBleInput[]): void;
+  pushScale(readings: readonly ScaleReading[]): void;
 }
 
 export interface ReadingSource {
-  start(sink: ReadingSink): void;
-  stop(): void;
+  /** Starts delivering; resolves once the source is listening or reading. */
+  start(sink: ReadingSink): void | Promise<void>;
+  /** Stops taking input; resolves once nothing more will be pushed. */
+  stop(): void | Promise<void>;
+  /** What the source counted (frames, lines or posts read, skipped by reason, ...). */
+  stats?(): Record<string, number>;
 }
