@@ -28,7 +28,10 @@ export const WifiReading = z.object({
    * IEs that do not change between probes, hex). Phones that rotate their MAC usually keep it,
    * so it helps tell one phone from many without any identifier.
    */
-  ieFingerprint: z.string().regex(/^[0-9a-f]{16}$/).optional(),
+  ieFingerprint: z
+    .string()
+    .regex(/^[0-9a-f]{16}$/)
+    .optional(),
 });
 export type WifiReading = z.infer<typeof WifiReading>;
 
