@@ -29,7 +29,13 @@ export interface RawBleInput {
   sensorId: string;
   heardAt: number;
   rssiDbm: number;
-  mac: string;
+  /** The advertiser's MAC; give `deviceKey` instead when the scanner reports another identifier. */
+  mac?: string;
+  /**
+   * A stable identifier that is not a MAC (an ESPresense id such as `apple:1005:9-26`, an iBeacon
+   * id): pseudonymized the same keyed way, in its own namespace, and never flagged randomized.
+   */
+  deviceKey?: string;
   beacon?: BleReading['beacon'];
 }
 
@@ -52,12 +58,15 @@ export interface GatewayOptions {
   intercept?: (topic: string, payload: string, seq: number) => boolean;
   /** Receives the MQTT client once connected (the test kit uses it to cut the connection). */
   onClient?: (client: mqtt.MqttClient) => void;
+  /** Readings buffered or awaiting PUBACK above which `whenWritable()` waits. Default 20,000. */
+  maxPendingReadings?: number;
   /** Wall ms between heartbeats; 0 = only when `heartbeat()` is called. Default 10 s. */
   heartbeatIntervalMs?: number;
   logger: Logger;
 }
 
 const DEFAULT_HEARTBEAT_MS = 10_000;
+const DEFAULT_MAX_PENDING_READINGS = 20_000;
 
 export interface GatewayStats {
   readingsIn: number;
@@ -67,6 +76,8 @@ export interface GatewayStats {
   readingsPublished: number;
   publishErrors: number;
   bufferedReadings: number;
+  /** Readings published and not yet acknowledged by the broker. */
+  inFlightReadings: number;
   lastSeq: number;
 }
 
@@ -74,6 +85,11 @@ export interface Gateway {
   pushWifi(readings: readonly RawWifiInput[]): void;
   pushBle(readings: readonly RawBleInput[]): void;
   pushScale(readings: readonly ScaleReading[]): void;
+  /**
+   * Resolves once fewer than `maxPendingReadings` are buffered or in flight: a source that can
+   * pause (a capture file, standard input) awaits it between chunks instead of growing memory.
+   */
+  whenWritable(): Promise<void>;
   /** Publishes whatever is buffered and resolves when the broker acknowledged it. */
   flush(): Promise<void>;
   /**
@@ -133,8 +149,18 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     readingsPublished: 0,
     publishErrors: 0,
     bufferedReadings: 0,
+    inFlightReadings: 0,
     lastSeq: 0,
   };
+  const maxPending = options.maxPendingReadings ?? DEFAULT_MAX_PENDING_READINGS;
+  let writableWaiters: (() => void)[] = [];
+  const pendingReadings = () => stats.bufferedReadings + stats.inFlightReadings;
+  function wakeWriters(): void {
+    if (writableWaiters.length === 0 || pendingReadings() >= maxPending) return;
+    const waiters = writableWaiters;
+    writableWaiters = [];
+    for (const wake of waiters) wake();
+  }
   const wifi: Buffer<WifiReading> = { kind: 'wifi', readings: [], firstAtMs: 0 };
   const ble: Buffer<BleReading> = { kind: 'ble', readings: [], firstAtMs: 0 };
   const scale: Buffer<ScaleReading> = { kind: 'scale', readings: [], firstAtMs: 0 };
@@ -155,6 +181,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       stats.readingsPublished += readings.length;
       return;
     }
+    stats.inFlightReadings += readings.length;
     const p = client.publishAsync(topic, payload, { qos: 1 }).then(
       () => {
         stats.batchesPublished++;
@@ -166,7 +193,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       },
     );
     inFlight.add(p);
-    void p.finally(() => inFlight.delete(p));
+    void p.finally(() => {
+      inFlight.delete(p);
+      stats.inFlightReadings -= readings.length;
+      wakeWriters();
+    });
   }
 
   function added<T>(buffer: Buffer<T>): void {
@@ -184,9 +215,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     Math.max(10, Math.floor(options.flushIntervalMs / 4)),
   );
 
-  function identify(mac: string) {
+  function identify(mac: string | undefined, deviceKey?: string) {
     stats.readingsIn++;
-    const id = pseudonyms.identify(mac);
+    const id =
+      mac !== undefined
+        ? pseudonyms.identify(mac)
+        : deviceKey !== undefined
+          ? pseudonyms.identifyKey(deviceKey)
+          : undefined;
     if (!id) {
       stats.invalidMacs++;
       return undefined;
@@ -218,8 +254,18 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         }, heartbeatMs)
       : undefined;
 
+  function whenWritable(): Promise<void> {
+    if (pendingReadings() < maxPending) return Promise.resolve();
+    // Over the mark: a full buffer can sit unsent until the flush timer, so send it now.
+    publish(wifi);
+    publish(ble);
+    publish(scale);
+    return new Promise((resolve) => writableWaiters.push(resolve));
+  }
+
   return {
     heartbeat,
+    whenWritable,
     pushWifi(readings) {
       if (closing) throw new Error('gateway is closing');
       for (const r of readings) {
@@ -242,7 +288,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     pushBle(readings) {
       if (closing) throw new Error('gateway is closing');
       for (const r of readings) {
-        const id = identify(r.mac);
+        const id = identify(r.mac, r.deviceKey);
         if (!id) continue;
         const reading: BleReading = {
           sensorId: r.sensorId,

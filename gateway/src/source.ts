@@ -6,6 +6,8 @@ export interface ReadingSink {
   pushWifi(readings: readonly RawWifiInput[]): void;
   pushBle(readings: readonly RawBleInput[]): void;
   pushScale(readings: readonly ScaleReading[]): void;
+  /** Resolves when the gateway can take more; sources that can pause await it between chunks. */
+  whenWritable(): Promise<void>;
 }
 
 export interface ReadingSource {
