@@ -2,6 +2,8 @@ import mqtt from 'mqtt';
 import type { Logger } from 'pino';
 import type { BleReading, ReadingKind, ScaleReading, WifiReading } from '../../core/src/messages.ts';
 import { gatewayTopic } from '../../core/src/topics.ts';
+import { createOutbox, type OutboxStats } from './outbox/outbox.ts';
+import { createDiskStore, createMemoryStore } from './outbox/segment-store.ts';
 import { createPseudonymizer } from './pseudonym-cache.ts';
 
 // The edge gateway: raw readings in (with raw MACs), pseudonymous batches out. A raw MAC never
@@ -12,8 +14,15 @@ import { createPseudonymizer } from './pseudonym-cache.ts';
 // `seq` starts at the boot time in microseconds, so it keeps increasing across restarts without
 // a state file (it would take over 1,000 batches per millisecond to catch up with the clock).
 //
-// Lifecycle: connecting → online (retained `online` status; the broker holds an `offline` will)
-// → closing (flush, await every PUBACK, retained `offline`, disconnect) → closed.
+// Every batch goes through the outbox (store-and-forward, `outbox/outbox.ts`): stored first, on
+// disk when `outboxDir` is set, and sent oldest first while the broker is reachable. A broker
+// outage, or a restart with a disk outbox, loses nothing: the batches are sent later with their
+// original seq. A batch that would exceed the broker's payload limit is split before it is stored.
+//
+// Lifecycle: connecting (an unreachable broker is not fatal: batches queue; refused credentials
+// are) → online (retained `online` status on every connect; the broker holds an `offline` will)
+// → closing (flush, wait up to `closeTimeoutMs` for every PUBACK, retained `offline`,
+// disconnect; what is still unsent stays in a disk outbox for the next start) → closed.
 
 export interface RawWifiInput {
   sensorId: string;
@@ -60,6 +69,18 @@ export interface GatewayOptions {
   onClient?: (client: mqtt.MqttClient) => void;
   /** Readings buffered or awaiting PUBACK above which `whenWritable()` waits. Default 20,000. */
   maxPendingReadings?: number;
+  /** Directory of the disk outbox; without it the outbox is in memory (lost on exit). */
+  outboxDir?: string | undefined;
+  /** Size bound of the outbox; beyond it the oldest batches are dropped and counted. Default 256 MiB. */
+  outboxMaxBytes?: number;
+  /** Batches handed to MQTT before their PUBACKs. Default 16. */
+  windowBatches?: number;
+  /** The broker's payload limit: larger batches are split. Default 262,144 (the broker's default). */
+  maxPayloadBytes?: number;
+  /** How long `close()` waits for unacknowledged batches. Default 10 s. */
+  closeTimeoutMs?: number;
+  /** Wall ms between reconnect attempts. Default 1 s. */
+  reconnectPeriodMs?: number;
   /** Wall ms between heartbeats; 0 = only when `heartbeat()` is called. Default 10 s. */
   heartbeatIntervalMs?: number;
   logger: Logger;
@@ -67,18 +88,30 @@ export interface GatewayOptions {
 
 const DEFAULT_HEARTBEAT_MS = 10_000;
 const DEFAULT_MAX_PENDING_READINGS = 20_000;
+const DEFAULT_OUTBOX_MAX_BYTES = 256 * 1024 * 1024;
+const DEFAULT_WINDOW_BATCHES = 16;
+const DEFAULT_MAX_PAYLOAD_BYTES = 262_144;
+const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
+
+/** The broker refused the gateway's credentials: retrying cannot help. */
+export class GatewayAuthError extends Error {
+  readonly code = 'GATEWAY_AUTH_REFUSED';
+}
 
 export interface GatewayStats {
   readingsIn: number;
   invalidMacs: number;
   optedOut: number;
+  /** Batches (and their readings) the broker acknowledged. */
   batchesPublished: number;
   readingsPublished: number;
   publishErrors: number;
+  /** Batches split because they would have exceeded the broker's payload limit. */
+  batchesSplit: number;
   bufferedReadings: number;
-  /** Readings published and not yet acknowledged by the broker. */
-  inFlightReadings: number;
   lastSeq: number;
+  connected: boolean;
+  outbox: OutboxStats;
 }
 
 export interface Gateway {
@@ -117,87 +150,124 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     JSON.stringify({ v: 1, gw: options.gatewayId, state, at: clock.now() });
   // The broker publishes the will whenever the connection dies: it cannot know that time, so no `at`.
   const willPayload = JSON.stringify({ v: 1, gw: options.gatewayId, state: 'offline' });
+  const maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+  const maxPending = options.maxPendingReadings ?? DEFAULT_MAX_PENDING_READINGS;
+  const outboxMaxBytes = options.outboxMaxBytes ?? DEFAULT_OUTBOX_MAX_BYTES;
 
-  const client = await mqtt.connectAsync(options.mqttUrl, {
+  const stats = {
+    readingsIn: 0,
+    invalidMacs: 0,
+    optedOut: 0,
+    batchesIntercepted: 0,
+    readingsIntercepted: 0,
+    batchesSplit: 0,
+    bufferedReadings: 0,
+    lastSeq: 0,
+  };
+  let writableWaiters: (() => void)[] = [];
+  let closing = false;
+  // Reference set below; the outbox calls back only once the client exists.
+  let client: mqtt.MqttClient | undefined;
+  const isConnected = () => client?.connected === true;
+
+  const outbox = createOutbox({
+    store: options.outboxDir
+      ? createDiskStore(options.outboxDir, outboxMaxBytes)
+      : createMemoryStore(outboxMaxBytes),
+    maxBytes: outboxMaxBytes,
+    windowBatches: options.windowBatches ?? DEFAULT_WINDOW_BATCHES,
+    send: async (topic, payload) => {
+      await client?.publishAsync(topic, payload, { qos: 1 });
+    },
+    canSend: isConnected,
+    onSendError: (err, seq) => log.error({ err, seq }, 'batch publish failed; it stays queued'),
+    onProgress: () => wakeWriters(),
+  });
+  const storedSeq = outbox.load();
+  let seq = Math.max(clock.now() * 1000, storedSeq);
+  if (storedSeq > 0) {
+    log.info(outbox.stats(), 'outbox holds batches from an earlier run: sending them first');
+  }
+
+  const pendingReadings = () => stats.bufferedReadings + outbox.pendingReadings();
+  // Offline with a disk outbox, readings spill to disk (bounded) instead of stalling a live source.
+  const writable = () => pendingReadings() < maxPending || (!isConnected() && outbox.durable && !closing);
+  function wakeWriters(): void {
+    if (writableWaiters.length === 0 || !writable()) return;
+    const waiters = writableWaiters;
+    writableWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  client = mqtt.connect(options.mqttUrl, {
     protocolVersion: 4,
     clientId: `gw-${options.gatewayId}`,
     username: options.username,
     password: options.password,
     clean: true,
-    reconnectPeriod: 1000,
+    reconnectPeriod: options.reconnectPeriodMs ?? 1000,
     connectTimeout: 10_000,
     will: { topic: statusTopic, payload: Buffer.from(willPayload), qos: 1, retain: true },
   });
-  client.on('error', (err) => log.warn({ err }, 'mqtt client error'));
-  options.onClient?.(client);
-  await client.publishAsync(statusTopic, statusPayload('online'), { qos: 1, retain: true });
-  // After a reconnect the broker has published our `offline` will: say `online` again.
-  client.on('connect', () => {
-    client
-      .publishAsync(statusTopic, statusPayload('online'), { qos: 1, retain: true })
-      .catch((err: unknown) => {
-        log.warn({ err }, 'could not publish the online status after reconnecting');
-      });
+  const mqttClient = client;
+  await firstConnection(mqttClient, options.gatewayId, log);
+  options.onClient?.(mqttClient);
+  mqttClient.on('error', (err) => log.warn({ err }, 'mqtt client error'));
+  mqttClient.on('offline', () => {
+    log.warn(outbox.stats(), 'broker unreachable: batches are queued in the outbox');
+    wakeWriters();
   });
-
-  let seq = clock.now() * 1000;
-  const stats: GatewayStats = {
-    readingsIn: 0,
-    invalidMacs: 0,
-    optedOut: 0,
-    batchesPublished: 0,
-    readingsPublished: 0,
-    publishErrors: 0,
-    bufferedReadings: 0,
-    inFlightReadings: 0,
-    lastSeq: 0,
-  };
-  const maxPending = options.maxPendingReadings ?? DEFAULT_MAX_PENDING_READINGS;
-  let writableWaiters: (() => void)[] = [];
-  const pendingReadings = () => stats.bufferedReadings + stats.inFlightReadings;
-  function wakeWriters(): void {
-    if (writableWaiters.length === 0 || pendingReadings() >= maxPending) return;
-    const waiters = writableWaiters;
-    writableWaiters = [];
-    for (const wake of waiters) wake();
+  const announceOnline = () =>
+    mqttClient.publishAsync(statusTopic, statusPayload('online'), { qos: 1, retain: true });
+  // After a reconnect the broker has published our `offline` will: say `online` again, then send
+  // what queued up while it was unreachable.
+  mqttClient.on('connect', () => {
+    announceOnline().catch((err: unknown) => {
+      log.warn({ err }, 'could not publish the online status after reconnecting');
+    });
+    outbox.pump();
+  });
+  if (mqttClient.connected) {
+    await announceOnline();
+    outbox.pump();
   }
+
   const wifi: Buffer<WifiReading> = { kind: 'wifi', readings: [], firstAtMs: 0 };
   const ble: Buffer<BleReading> = { kind: 'ble', readings: [], firstAtMs: 0 };
   const scale: Buffer<ScaleReading> = { kind: 'scale', readings: [], firstAtMs: 0 };
-  const inFlight = new Set<Promise<unknown>>();
-  let closing = false;
+
+  function publishReadings(kind: ReadingKind, readings: unknown[]): void {
+    const payload = JSON.stringify({
+      v: 1,
+      gw: options.gatewayId,
+      seq: seq + 1,
+      sentAt: clock.now(),
+      readings,
+    });
+    if (readings.length > 1 && Buffer.byteLength(payload) > maxPayloadBytes) {
+      stats.batchesSplit++;
+      const half = Math.ceil(readings.length / 2);
+      publishReadings(kind, readings.slice(0, half));
+      publishReadings(kind, readings.slice(half));
+      return;
+    }
+    seq += 1;
+    stats.lastSeq = seq;
+    const topic = gatewayTopic(options.mallId, options.gatewayId, kind);
+    if (options.intercept?.(topic, payload, seq)) {
+      stats.batchesIntercepted++;
+      stats.readingsIntercepted += readings.length;
+      return;
+    }
+    outbox.enqueue(seq, readings.length, topic, payload);
+  }
 
   function publish<T>(buffer: Buffer<T>): void {
     if (buffer.readings.length === 0) return;
     const readings = buffer.readings;
     buffer.readings = [];
     stats.bufferedReadings -= readings.length;
-    seq += 1;
-    stats.lastSeq = seq;
-    const payload = JSON.stringify({ v: 1, gw: options.gatewayId, seq, sentAt: clock.now(), readings });
-    const topic = gatewayTopic(options.mallId, options.gatewayId, buffer.kind);
-    if (options.intercept?.(topic, payload, seq)) {
-      stats.batchesPublished++;
-      stats.readingsPublished += readings.length;
-      return;
-    }
-    stats.inFlightReadings += readings.length;
-    const p = client.publishAsync(topic, payload, { qos: 1 }).then(
-      () => {
-        stats.batchesPublished++;
-        stats.readingsPublished += readings.length;
-      },
-      (err: unknown) => {
-        stats.publishErrors++;
-        log.error({ err, seq }, 'batch publish failed');
-      },
-    );
-    inFlight.add(p);
-    void p.finally(() => {
-      inFlight.delete(p);
-      stats.inFlightReadings -= readings.length;
-      wakeWriters();
-    });
+    publishReadings(buffer.kind, readings);
   }
 
   function added<T>(buffer: Buffer<T>): void {
@@ -238,12 +308,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     publish(wifi);
     publish(ble);
     publish(scale);
-    await Promise.all([...inFlight]);
+    await outbox.whenSettled(seq);
   }
 
   async function heartbeat(): Promise<void> {
+    // Offline, the heartbeat would only queue up: the next connect announces `online` anyway.
+    if (!isConnected()) return;
     await flush();
-    await client.publishAsync(statusTopic, statusPayload('online'), { qos: 1, retain: true });
+    await announceOnline();
   }
 
   const heartbeatMs = options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_MS;
@@ -255,12 +327,29 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       : undefined;
 
   function whenWritable(): Promise<void> {
-    if (pendingReadings() < maxPending) return Promise.resolve();
+    if (writable()) return Promise.resolve();
     // Over the mark: a full buffer can sit unsent until the flush timer, so send it now.
     publish(wifi);
     publish(ble);
     publish(scale);
     return new Promise((resolve) => writableWaiters.push(resolve));
+  }
+
+  function snapshot(): GatewayStats {
+    const o = outbox.stats();
+    return {
+      readingsIn: stats.readingsIn,
+      invalidMacs: stats.invalidMacs,
+      optedOut: stats.optedOut,
+      batchesPublished: o.ackedBatches + stats.batchesIntercepted,
+      readingsPublished: o.ackedReadings + stats.readingsIntercepted,
+      publishErrors: o.sendErrors,
+      batchesSplit: stats.batchesSplit,
+      bufferedReadings: stats.bufferedReadings,
+      lastSeq: stats.lastSeq,
+      connected: isConnected(),
+      outbox: o,
+    };
   }
 
   return {
@@ -313,15 +402,70 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       }
     },
     flush,
-    stats: () => ({ ...stats }),
+    stats: snapshot,
     async close() {
       if (closing) return;
       closing = true;
       clearInterval(timer);
       clearInterval(heartbeatTimer);
-      await flush();
-      await client.publishAsync(statusTopic, statusPayload('offline'), { qos: 1, retain: true });
-      await client.endAsync();
+      const closeTimeoutMs = options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
+      let timeout: NodeJS.Timeout | undefined;
+      const settled = await Promise.race([
+        flush().then(() => true),
+        new Promise<false>((resolve) => {
+          timeout = setTimeout(() => resolve(false), closeTimeoutMs);
+        }),
+      ]);
+      clearTimeout(timeout);
+      if (!settled) {
+        const o = outbox.stats();
+        if (outbox.durable)
+          log.warn(o, 'closing with unacknowledged batches: they stay in the outbox for the next start');
+        else log.error(o, 'closing with unacknowledged batches and no disk outbox: they are lost');
+      }
+      if (mqttClient.connected) {
+        await mqttClient.publishAsync(statusTopic, statusPayload('offline'), { qos: 1, retain: true });
+      }
+      await mqttClient.endAsync(!mqttClient.connected);
+      outbox.close();
+      for (const wake of writableWaiters) wake();
+      writableWaiters = [];
     },
   };
+}
+
+/**
+ * Waits for the first CONNACK. Refused credentials are fatal (retrying cannot help); an
+ * unreachable broker is not: the gateway starts offline and queues.
+ */
+function firstConnection(client: mqtt.MqttClient, gatewayId: string, log: Logger): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      client.off('connect', onConnect);
+      client.off('error', onError);
+      client.off('offline', onOffline);
+    };
+    const onConnect = () => {
+      done();
+      resolve();
+    };
+    const onError = (err: Error & { code?: number | string }) => {
+      // CONNACK return codes 4 (bad user name or password) and 5 (not authorized).
+      if (err.code === 4 || err.code === 5) {
+        done();
+        client.end(true);
+        reject(
+          new GatewayAuthError(`the broker refused gateway ${gatewayId}: ${err.message}`, { cause: err }),
+        );
+      }
+    };
+    const onOffline = () => {
+      done();
+      log.warn('broker unreachable at start: the gateway starts offline and queues batches');
+      resolve();
+    };
+    client.on('connect', onConnect);
+    client.on('error', onError);
+    client.on('offline', onOffline);
+  });
 }

