@@ -3,6 +3,7 @@
 
 export { createVirtualClock, type Duration, parseDuration, type VirtualClock } from './duration.ts';
 export { createReadBack, type ReadBack, type StoredVisit, type StoredZoneStay } from './read-back.ts';
+export { type LinkProxy, startLinkProxy } from './link-proxy.ts';
 export { type RecordedMessage, type Recorder, recordBroker, type WaitOptions } from './recorder.ts';
 export {
   type GatewayLogin,
