@@ -2,8 +2,8 @@
 // broker (or an external one), on a virtual clock, and read back what analytics concluded.
 
 export { createVirtualClock, type Duration, parseDuration, type VirtualClock } from './duration.ts';
-export { createReadBack, type ReadBack, type StoredVisit, type StoredZoneStay } from './read-back.ts';
 export { type LinkProxy, startLinkProxy } from './link-proxy.ts';
+export { createReadBack, type ReadBack, type StoredVisit, type StoredZoneStay } from './read-back.ts';
 export { type RecordedMessage, type Recorder, recordBroker, type WaitOptions } from './recorder.ts';
 export {
   type GatewayLogin,
