@@ -24,6 +24,24 @@ export const GatewayConfig = z.object({
     .min(10)
     .default(250)
     .describe('Longest time a reading waits in a batch'),
+  QUEUE_DIR: z
+    .string()
+    .default('data/gateway-outbox')
+    .describe(
+      'Disk outbox (store-and-forward): batches wait here, per gateway id, until the broker acknowledges them; empty = memory only, lost on exit',
+    ),
+  QUEUE_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024 * 1024)
+    .default(256 * 1024 * 1024)
+    .describe('Size bound of the outbox; beyond it the oldest batches are dropped and counted'),
+  MAX_PAYLOAD_BYTES: z.coerce
+    .number()
+    .int()
+    .min(4096)
+    .default(262_144)
+    .describe("The broker's payload limit (BROKER_MAX_PAYLOAD_BYTES): larger batches are split"),
   SOURCE: z
     .enum(['simulator'])
     .default('simulator')

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { resolveCommandConfig } from '../../core/src/config.ts';
 import {
@@ -37,6 +38,9 @@ export function createGatewayFromConfig(config: GatewayConfig, log: Logger): Pro
     optOut: readOptOutFile(config.OPT_OUT_FILE),
     maxBatchReadings: config.BATCH_MAX_READINGS,
     flushIntervalMs: config.FLUSH_INTERVAL_MS,
+    outboxDir: config.QUEUE_DIR === '' ? undefined : join(config.QUEUE_DIR, config.GATEWAY_ID),
+    outboxMaxBytes: config.QUEUE_MAX_BYTES,
+    maxPayloadBytes: config.MAX_PAYLOAD_BYTES,
     logger: log,
   });
 }

@@ -12,6 +12,10 @@ import { runSimulateScript } from './simulate-script.ts';
 const SimulateConfig = GatewayConfig.extend({
   SIM_DURATION_MIN: z.coerce.number().positive().default(10).describe('Simulated minutes to run'),
   SIM_WARMUP_MIN: z.coerce.number().min(0).default(0).describe('Simulated minutes run silently first'),
+  QUEUE_DIR: z
+    .string()
+    .default('')
+    .describe('Disk outbox for the simulated gateway; empty (the default) = memory only'),
   LOG_LEVEL: logLevelKey('warn'),
 });
 
