@@ -162,16 +162,33 @@ describe.each(backends())('pipeline on %s', (backend: Backend) => {
         rssiDbm: -60,
         mac: macs[i % 3]!,
         frameSeq: i,
+        ieFingerprint: '0123456789abcdef',
       })),
     );
+    gateway.pushScale([
+      { sensorId: SENSORS[0]!, measuredAt: T0, weightKg: 70.25, impedanceOhm: 512, bodyFatPct: 21.5 },
+    ]);
     gateway.pushWifi([{ sensorId: SENSORS[0]!, heardAt: T0, rssiDbm: -60, mac: 'not-a-mac' }]);
     await gateway.close();
     expect(gateway.stats()).toMatchObject({
-      readingsIn: 11,
+      readingsIn: 12,
       invalidMacs: 1,
-      readingsPublished: 10,
-      batchesPublished: 3,
+      readingsPublished: 11,
+      batchesPublished: 4,
     });
+    await waitFor(
+      () =>
+        count(
+          'SELECT count(*) AS n FROM scale_readings WHERE body_fat_pct = 21.5 AND impedance_ohm = 512',
+        ).then((n) => n === 1),
+      { what: 'the weigh-in stored with the body fat the scale reported' },
+    );
+    const details = await db.pool.query(
+      `SELECT frame_seq, ie_fingerprint FROM sightings WHERE time >= $1 ORDER BY frame_seq`,
+      [new Date(T0 + 60_000)],
+    );
+    expect(details.rows.map((r) => r.frame_seq)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(details.rows.every((r) => r.ie_fingerprint === '0123456789abcdef')).toBe(true);
     await waitFor(() => count('SELECT count(*) AS n FROM sightings').then((n) => n === before + 10), {
       what: '10 more sightings',
     });

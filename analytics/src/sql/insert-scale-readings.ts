@@ -9,9 +9,9 @@ export async function insertScaleReadings(
 ): Promise<void> {
   await client.query({
     name: 'insert-scale-readings',
-    text: `INSERT INTO scale_readings (time, mall_id, gateway_id, sensor_id, member_id, weight_kg, impedance_ohm)
-           SELECT to_timestamp(t / 1000), $1, $2, s, m, w, i
-           FROM unnest($3::double precision[], $4::text[], $5::text[], $6::real[], $7::real[]) AS u(t, s, m, w, i)`,
+    text: `INSERT INTO scale_readings (time, mall_id, gateway_id, sensor_id, member_id, weight_kg, impedance_ohm, body_fat_pct)
+           SELECT to_timestamp(t / 1000), $1, $2, s, m, w, i, f
+           FROM unnest($3::double precision[], $4::text[], $5::text[], $6::real[], $7::real[], $8::real[]) AS u(t, s, m, w, i, f)`,
     values: [
       mallId,
       gatewayId,
@@ -20,6 +20,7 @@ export async function insertScaleReadings(
       readings.map((r) => r.memberId ?? null),
       readings.map((r) => r.weightKg),
       readings.map((r) => r.impedanceOhm ?? null),
+      readings.map((r) => r.bodyFatPct ?? null),
     ],
   });
 }

@@ -8,6 +8,8 @@ export interface SightingColumns {
   device: string[];
   rssiDbm: number[];
   randomized: boolean[];
+  frameSeq: (number | null)[];
+  ieFingerprint: (string | null)[];
 }
 
 export function toSightingColumns(readings: readonly (WifiReading | BleReading)[]): SightingColumns {
@@ -18,6 +20,8 @@ export function toSightingColumns(readings: readonly (WifiReading | BleReading)[
     device: new Array(n),
     rssiDbm: new Array(n),
     randomized: new Array(n),
+    frameSeq: new Array(n),
+    ieFingerprint: new Array(n),
   };
   for (let i = 0; i < n; i++) {
     const r = readings[i]!;
@@ -26,13 +30,15 @@ export function toSightingColumns(readings: readonly (WifiReading | BleReading)[
     cols.device[i] = r.device;
     cols.rssiDbm[i] = r.rssiDbm;
     cols.randomized[i] = r.randomized;
+    cols.frameSeq[i] = 'frameSeq' in r ? (r.frameSeq ?? null) : null;
+    cols.ieFingerprint[i] = 'ieFingerprint' in r ? (r.ieFingerprint ?? null) : null;
   }
   return cols;
 }
 
-export const INSERT_SIGHTINGS_SQL = `INSERT INTO sightings (time, mall_id, gateway_id, sensor_id, kind, device, rssi_dbm, randomized)
-  SELECT to_timestamp(t / 1000), $1, $2, s, $3, d, r, z
-  FROM unnest($4::double precision[], $5::text[], $6::text[], $7::smallint[], $8::boolean[]) AS u(t, s, d, r, z)`;
+export const INSERT_SIGHTINGS_SQL = `INSERT INTO sightings (time, mall_id, gateway_id, sensor_id, kind, device, rssi_dbm, randomized, frame_seq, ie_fingerprint)
+  SELECT to_timestamp(t / 1000), $1, $2, s, $3, d, r, z, q, f
+  FROM unnest($4::double precision[], $5::text[], $6::text[], $7::smallint[], $8::boolean[], $9::smallint[], $10::text[]) AS u(t, s, d, r, z, q, f)`;
 
 export async function insertSightings(
   client: pg.ClientBase | pg.Pool,
@@ -44,6 +50,17 @@ export async function insertSightings(
   await client.query({
     name: 'insert-sightings',
     text: INSERT_SIGHTINGS_SQL,
-    values: [mallId, gatewayId, kind, cols.timeMs, cols.sensorId, cols.device, cols.rssiDbm, cols.randomized],
+    values: [
+      mallId,
+      gatewayId,
+      kind,
+      cols.timeMs,
+      cols.sensorId,
+      cols.device,
+      cols.rssiDbm,
+      cols.randomized,
+      cols.frameSeq,
+      cols.ieFingerprint,
+    ],
   });
 }
