@@ -10,7 +10,10 @@ export const GatewayConfig = z.object({
     .string()
     .min(16)
     .describe('Per-site HMAC key for MAC pseudonyms (at least 16 characters; keep it secret)'),
-  OPT_OUT_FILE: z.string().optional().describe('File of opted-out device pseudonyms, one per line'),
+  OPT_OUT_FILE: z
+    .string()
+    .optional()
+    .describe('File of opted-out device pseudonyms, one per line (made by `mallflow gateway opt-out`)'),
   BATCH_MAX_READINGS: z.coerce
     .number()
     .int()
@@ -57,4 +60,5 @@ export const GatewayConfig = z.object({
 export type GatewayConfig = z.infer<typeof GatewayConfig>;
 
 export const GATEWAY_SUMMARY =
-  'Pseudonymizes readings at the edge, batches them and publishes them to the broker (QoS 1).';
+  'Pseudonymizes readings at the edge, batches them and publishes them to the broker (QoS 1).\n' +
+  '`mallflow gateway opt-out < macs.txt` prints the OPT_OUT_FILE lines for a list of MACs.';

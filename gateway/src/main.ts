@@ -10,6 +10,7 @@ import {
   waitForShutdownSignal,
 } from '../../infra/src/process.ts';
 import { GATEWAY_SUMMARY, GatewayConfig } from './config.ts';
+import { runOptOut } from './opt-out-command.ts';
 import { createGateway, type Gateway } from './gateway.ts';
 import type { ReadingSource } from './source.ts';
 
@@ -51,6 +52,13 @@ export async function runGateway(
   env: NodeJS.ProcessEnv,
   sources: SourceFactories,
 ): Promise<number> {
+  if (argv[0] === 'opt-out') {
+    return runOptOut(argv.slice(1), env, {
+      stdin: process.stdin,
+      stdout: process.stdout,
+      stderr: process.stderr,
+    });
+  }
   const resolved = resolveCommandConfig('gateway', GATEWAY_SUMMARY, GatewayConfig, argv, env);
   const stop = reportCommandConfig(resolved, 'gateway');
   if (stop !== undefined || resolved.kind !== 'ok') return stop ?? EXIT_BAD_CONFIG;
