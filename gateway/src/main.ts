@@ -10,8 +10,8 @@ import {
   waitForShutdownSignal,
 } from '../../infra/src/process.ts';
 import { GATEWAY_SUMMARY, GatewayConfig } from './config.ts';
-import { runOptOut } from './opt-out-command.ts';
 import { createGateway, type Gateway } from './gateway.ts';
+import { runOptOut } from './opt-out-command.ts';
 import type { ReadingSource } from './source.ts';
 
 /** Builds a source from the gateway's config; the CLI supplies the implementations. */
