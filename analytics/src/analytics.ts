@@ -3,8 +3,10 @@ import type { Logger } from 'pino';
 import type { Layout } from '../../core/src/layout.ts';
 import type { OccupancyOptions } from '../../core/src/occupancy.ts';
 import { gatewayFilter } from '../../core/src/topics.ts';
+import { isRetryablePgError } from '../../infra/src/pg-pool.ts';
 import { createMqttSource, type MqttSource } from './adapters/mqtt-source.ts';
 import { createIngest, type IngestStats } from './ingest.ts';
+import { runMaintenance, schemaUsesTimescale } from './maintenance.ts';
 
 // The analytics worker: MQTT source → ingest → database, plus a live ticker that writes closed
 // minutes and the live occupancy snapshot, and a summary log line every SUMMARY_INTERVAL_MS.
@@ -18,6 +20,8 @@ export interface AnalyticsOptions {
   mqtt: { url: string; username: string; password: string; clientId: string };
   occupancy: OccupancyOptions;
   liveIntervalMs: number;
+  /** Storage maintenance on a timer (rollups, compression, retention); absent or 0 ms = off. */
+  maintenance?: { intervalMs: number; rawRetentionDays: number; compressAfterDays: number } | undefined;
   logger: Logger;
   /** Called once when the worker hits an error it cannot handle; the process should exit. */
   onFatal(err: unknown): void;
@@ -54,6 +58,30 @@ export async function createAnalytics(options: AnalyticsOptions): Promise<Analyt
       });
   };
   const ticker = setInterval(runTick, options.liveIntervalMs);
+
+  const maintenanceOptions = options.maintenance;
+  let maintaining: Promise<void> | undefined;
+  let maintenanceTimer: NodeJS.Timeout | undefined;
+  if (maintenanceOptions && maintenanceOptions.intervalMs > 0) {
+    const timescale = await schemaUsesTimescale(options.pool);
+    const runMaintenanceOnce = () => {
+      if (maintaining || stopping) return;
+      const startedMs = Date.now();
+      maintaining = runMaintenance(options.pool, { timescale, ...maintenanceOptions }, startedMs)
+        .then((result) => log.info({ ...result, tookMs: Date.now() - startedMs }, 'storage maintenance done'))
+        .catch((err: unknown) => {
+          // Maintenance can wait for its next turn; ingest must not stop for it.
+          if (isRetryablePgError(err))
+            log.warn({ err }, 'storage maintenance failed; retrying next interval');
+          else log.error({ err }, 'storage maintenance failed');
+        })
+        .finally(() => {
+          maintaining = undefined;
+        });
+    };
+    maintenanceTimer = setInterval(runMaintenanceOnce, maintenanceOptions.intervalMs);
+    setImmediate(runMaintenanceOnce);
+  }
   let previous = ingest.stats();
   const summary = setInterval(() => {
     const now = ingest.stats();
@@ -103,6 +131,8 @@ export async function createAnalytics(options: AnalyticsOptions): Promise<Analyt
       await handling?.catch(() => undefined); // its error already went to onFatal
       clearInterval(ticker);
       clearInterval(summary);
+      clearInterval(maintenanceTimer);
+      await maintaining;
       await ticking;
       await ingest.tick(Date.now());
       stopping = true;

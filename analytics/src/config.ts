@@ -23,6 +23,28 @@ export const OCCUPANCY_KEYS = {
     .describe('How late a reading may arrive and still count in its minute'),
 };
 
+/** Storage maintenance settings, shared with `mallflow start`. */
+export const MAINTENANCE_KEYS = {
+  RAW_RETENTION_DAYS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(30)
+    .describe('Raw sightings older than this are dropped; hourly rollups and sessions are kept'),
+  COMPRESS_AFTER_DAYS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(2)
+    .describe('Raw sighting chunks older than this are compressed (TimescaleDB)'),
+  MAINTENANCE_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(900_000)
+    .describe('How often rollups are refreshed and compression and retention applied; 0 = never'),
+};
+
 export const AnalyticsConfig = z.object({
   DATABASE_URL: z.string().url().describe('PostgreSQL/TimescaleDB connection URL'),
   PG_POOL_MAX: z.coerce
@@ -52,6 +74,7 @@ export const AnalyticsConfig = z.object({
     .min(100)
     .default(1_000)
     .describe('How often live occupancy and closed minutes are written'),
+  ...MAINTENANCE_KEYS,
   LOG_LEVEL: logLevelKey('info'),
 });
 export type AnalyticsConfig = z.infer<typeof AnalyticsConfig>;

@@ -61,6 +61,11 @@ export async function runAnalytics(argv: string[], env: NodeJS.ProcessEnv): Prom
       visitIdleMs: config.VISIT_IDLE_MS,
     },
     liveIntervalMs: config.LIVE_INTERVAL_MS,
+    maintenance: {
+      intervalMs: config.MAINTENANCE_INTERVAL_MS,
+      rawRetentionDays: config.RAW_RETENTION_DAYS,
+      compressAfterDays: config.COMPRESS_AFTER_DAYS,
+    },
     logger: log,
     onFatal(err) {
       failed = err;

@@ -27,6 +27,8 @@ export interface StackOptions {
   maxPayloadBytes?: number;
   occupancy: OccupancyOptions;
   liveIntervalMs?: number;
+  /** Storage maintenance in the analytics worker; absent = off. */
+  maintenance?: { intervalMs: number; rawRetentionDays: number; compressAfterDays: number };
   dashboardTickMs?: number;
   batchMaxReadings?: number;
   flushIntervalMs?: number;
@@ -99,6 +101,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       },
       occupancy: options.occupancy,
       liveIntervalMs: options.liveIntervalMs ?? 1000,
+      maintenance: options.maintenance,
       logger: options.loggerFor('analytics'),
       onFatal: options.onFatal,
     });

@@ -26,6 +26,8 @@ export interface TestSystemOptions {
   pool?: pg.Pool;
   /** Analytics settings; defaults suit stories on a virtual clock. */
   occupancy?: Partial<OccupancyOptions>;
+  /** Storage maintenance in the analytics worker (rollups, compression, retention); default off. */
+  maintenance?: { intervalMs: number; rawRetentionDays: number; compressAfterDays: number };
   logger?: Logger;
 }
 
@@ -92,6 +94,7 @@ export async function startTestSystem(options: TestSystemOptions): Promise<TestS
       },
       occupancy,
       liveIntervalMs: 50,
+      maintenance: options.maintenance,
       logger,
       onFatal: (err) => fatal.push(err),
     });

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { loadLayoutFiles } from '../../../analytics/src/adapters/layout-files.ts';
-import { OCCUPANCY_KEYS } from '../../../analytics/src/config.ts';
+import { MAINTENANCE_KEYS, OCCUPANCY_KEYS } from '../../../analytics/src/config.ts';
 import { migrate } from '../../../analytics/src/migrate.ts';
 import { logLevelKey, resolveCommandConfig } from '../../../core/src/config.ts';
 import { type EmbeddedDb, startEmbeddedDb } from '../../../infra/src/embedded-db.ts';
@@ -64,6 +64,7 @@ const StartConfig = z.object({
     .optional()
     .describe("Shopper arrivals per hour (default from the layout's capacity)"),
   ...OCCUPANCY_KEYS,
+  ...MAINTENANCE_KEYS,
   OPEN_BROWSER: z
     .enum(['auto', 'true', 'false'])
     .default('auto')
@@ -129,6 +130,11 @@ export async function runStart(argv: string[], env: NodeJS.ProcessEnv): Promise<
         presenceMs: config.PRESENCE_MS,
         allowedLatenessMs: config.ALLOWED_LATENESS_MS,
         visitIdleMs: config.VISIT_IDLE_MS,
+      },
+      maintenance: {
+        intervalMs: config.MAINTENANCE_INTERVAL_MS,
+        rawRetentionDays: config.RAW_RETENTION_DAYS,
+        compressAfterDays: config.COMPRESS_AFTER_DAYS,
       },
       loggerFor: (component) => createLogger(component, config.LOG_LEVEL),
       onFatal(err) {

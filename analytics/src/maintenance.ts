@@ -1,0 +1,131 @@
+import type pg from 'pg';
+
+// Storage maintenance, run by the analytics worker on a timer because the embedded TimescaleDB
+// has no background workers (and a plain PostgreSQL has no policies at all). One run:
+//   1. rollups: refresh the hourly continuous aggregates (TimescaleDB) or upsert the hourly
+//      sightings table from the raw rows (plain PostgreSQL), from a little before where the last
+//      run stopped up to the last whole hour, never below the retention cut-off;
+//   2. compression (TimescaleDB): compress raw sighting chunks older than `compressAfterDays`,
+//      chunk by chunk (compressing from inside a query that scans the hypertable is a trap);
+//   3. retention: drop raw sighting chunks (or delete rows) older than `rawRetentionDays`. The
+//      rollups of that time were refreshed in step 1 and are kept.
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+/** Late rows within this margin before the last run's end are still rolled up. */
+const ROLLUP_LATENESS_MS = 2 * HOUR_MS;
+const ROLLUP_TASK = 'rollups';
+
+export interface MaintenanceOptions {
+  timescale: boolean;
+  rawRetentionDays: number;
+  compressAfterDays: number;
+}
+
+/** Whether the schema was migrated with TimescaleDB (hypertables, continuous aggregates). */
+export async function schemaUsesTimescale(pool: pg.Pool): Promise<boolean> {
+  const r = await pool.query<{ timescale: boolean }>(
+    'SELECT timescale FROM schema_migrations ORDER BY version DESC LIMIT 1',
+  );
+  return r.rows[0]?.timescale === true;
+}
+
+export interface MaintenanceResult {
+  rolledUpFromMs: number;
+  rolledUpToMs: number;
+  compressedChunks: number;
+  droppedChunks: number;
+  deletedRows: number;
+}
+
+async function rollUp(pool: pg.Pool, timescale: boolean, fromMs: number, toMs: number): Promise<void> {
+  const from = new Date(fromMs);
+  const to = new Date(toMs);
+  if (timescale) {
+    // The window only bounds the work: TimescaleDB re-materializes just what changed inside it.
+    for (const view of ['sightings_hourly', 'occupancy_hourly']) {
+      await pool.query('CALL refresh_continuous_aggregate($1::regclass, $2::timestamptz, $3::timestamptz)', [
+        view,
+        from,
+        to,
+      ]);
+    }
+    return;
+  }
+  await pool.query(
+    `INSERT INTO sightings_hourly (bucket, mall_id, sensor_id, kind, readings)
+     SELECT date_bin('1 hour', time, TIMESTAMPTZ '2000-01-01 00:00:00+00'), mall_id, sensor_id, kind, count(*)
+     FROM sightings WHERE time >= $1 AND time < $2
+     GROUP BY 1, 2, 3, 4
+     ON CONFLICT (mall_id, sensor_id, kind, bucket) DO UPDATE SET readings = EXCLUDED.readings`,
+    [from, to],
+  );
+}
+
+async function compressOldChunks(pool: pg.Pool, beforeMs: number): Promise<number> {
+  const chunks = await pool.query<{ chunk: string }>(
+    `SELECT format('%I.%I', chunk_schema, chunk_name) AS chunk
+     FROM timescaledb_information.chunks
+     WHERE hypertable_name = 'sightings' AND NOT is_compressed AND range_end <= $1
+     ORDER BY range_start`,
+    [new Date(beforeMs)],
+  );
+  for (const { chunk } of chunks.rows) {
+    await pool.query('SELECT compress_chunk($1::regclass, if_not_compressed => true)', [chunk]);
+  }
+  return chunks.rows.length;
+}
+
+export async function runMaintenance(
+  pool: pg.Pool,
+  options: MaintenanceOptions,
+  nowMs: number,
+): Promise<MaintenanceResult> {
+  const retentionCutMs = nowMs - options.rawRetentionDays * DAY_MS;
+  const state = await pool.query<{ done_until: Date }>(
+    'SELECT done_until FROM maintenance_state WHERE task = $1',
+    [ROLLUP_TASK],
+  );
+  const doneUntilMs = state.rows[0]?.done_until.getTime();
+  const toMs = Math.floor(nowMs / HOUR_MS) * HOUR_MS;
+  // The first run rolls up everything there is, so nothing is deleted before it was rolled up.
+  // Later runs never reach below the cut-off: re-refreshing a dropped range would empty it.
+  // TimescaleDB only recomputes the ranges late rows invalidated, so its window spans all
+  // retained time; the plain upsert re-reads every row in its window, so it starts a margin
+  // before where the last run stopped (rows later than that miss the plain rollup).
+  let startMs: number;
+  if (doneUntilMs === undefined) {
+    const oldest = await pool.query<{ t: Date | null }>('SELECT min(time) AS t FROM sightings');
+    startMs = oldest.rows[0]?.t?.getTime() ?? toMs;
+  } else {
+    startMs = options.timescale ? retentionCutMs : Math.max(doneUntilMs - ROLLUP_LATENESS_MS, retentionCutMs);
+  }
+  const fromMs = Math.floor(startMs / HOUR_MS) * HOUR_MS;
+  if (fromMs < toMs) {
+    await rollUp(pool, options.timescale, fromMs, toMs);
+    await pool.query(
+      `INSERT INTO maintenance_state (task, done_until, ran_at) VALUES ($1, $2, now())
+       ON CONFLICT (task) DO UPDATE SET done_until = EXCLUDED.done_until, ran_at = now()`,
+      [ROLLUP_TASK, new Date(toMs)],
+    );
+  }
+
+  const result: MaintenanceResult = {
+    rolledUpFromMs: fromMs,
+    rolledUpToMs: toMs,
+    compressedChunks: 0,
+    droppedChunks: 0,
+    deletedRows: 0,
+  };
+  if (options.timescale) {
+    result.compressedChunks = await compressOldChunks(pool, nowMs - options.compressAfterDays * DAY_MS);
+    const dropped = await pool.query("SELECT drop_chunks('sightings', older_than => $1::timestamptz)", [
+      new Date(retentionCutMs),
+    ]);
+    result.droppedChunks = dropped.rowCount ?? 0;
+  } else {
+    const deleted = await pool.query('DELETE FROM sightings WHERE time < $1', [new Date(retentionCutMs)]);
+    result.deletedRows = deleted.rowCount ?? 0;
+  }
+  return result;
+}

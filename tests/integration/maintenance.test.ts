@@ -1,0 +1,120 @@
+import { startTestSystem } from 'mallflow/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runMaintenance } from '../../analytics/src/maintenance.ts';
+import { type Backend, backends, createTestDb, type TestDb } from '../helpers/db.ts';
+import { waitFor } from '../helpers/wait-for.ts';
+
+// Storage maintenance on each backend: hourly rollups outlive the raw rows, raw rows past
+// retention go, older raw chunks are compressed (TimescaleDB), and a second run changes nothing.
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const NOW = Date.UTC(2026, 10, 23, 12, 30);
+const OPTIONS = { rawRetentionDays: 30, compressAfterDays: 2 };
+
+describe.each(backends())('maintenance on %s', (backend: Backend) => {
+  let db: TestDb;
+  const timescale = backend === 'embedded';
+  const n = async (sql: string, values: unknown[] = []) =>
+    Number((await db.pool.query<{ n: string }>(sql, values)).rows[0]?.n ?? 0);
+  const insertSighting = (timeMs: number, sensor = 's1') =>
+    db.pool.query(
+      `INSERT INTO sightings (time, mall_id, gateway_id, sensor_id, kind, device, rssi_dbm, randomized)
+       VALUES ($1, 'm', 'gw', $2, 'wifi', 'd', -60, false)`,
+      [new Date(timeMs), sensor],
+    );
+
+  beforeAll(async () => {
+    db = await createTestDb(backend);
+    // One sighting per hour for the last 40 days, plus an hour of per-minute occupancy.
+    await db.pool.query(
+      `INSERT INTO sightings (time, mall_id, gateway_id, sensor_id, kind, device, rssi_dbm, randomized)
+       SELECT t, 'm', 'gw', 's1', 'wifi', 'd', -60, false
+       FROM generate_series($1::timestamptz, $2::timestamptz, interval '1 hour') AS t`,
+      [new Date(NOW - 40 * DAY), new Date(NOW - HOUR)],
+    );
+    await db.pool.query(
+      `INSERT INTO occupancy_minute (bucket, mall_id, zone_id, devices)
+       SELECT t, 'm', 'z1', (extract(minute FROM t))::int FROM generate_series($1::timestamptz, $2::timestamptz, interval '1 minute') AS t`,
+      [new Date(Date.UTC(2026, 10, 23, 9)), new Date(Date.UTC(2026, 10, 23, 9, 59))],
+    );
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  it('rolls up, compresses and applies retention', async () => {
+    const total = await n('SELECT count(*) AS n FROM sightings');
+    expect(total).toBe(960);
+    const result = await runMaintenance(db.pool, { timescale, ...OPTIONS }, NOW);
+
+    const cut = NOW - 30 * DAY;
+    // Retention: TimescaleDB drops whole one-day chunks, so up to a day before the cut may remain.
+    expect(await n('SELECT count(*) AS n FROM sightings WHERE time < $1', [new Date(cut - DAY)])).toBe(0);
+    if (!timescale)
+      expect(await n('SELECT count(*) AS n FROM sightings WHERE time < $1', [new Date(cut)])).toBe(0);
+    expect(await n('SELECT count(*) AS n FROM sightings WHERE time >= $1', [new Date(cut)])).toBe(720);
+    if (timescale) expect(result.droppedChunks).toBeGreaterThanOrEqual(9);
+    else expect(result.deletedRows).toBe(240);
+
+    // The rollup kept every hour, including the ones whose raw rows are gone.
+    expect(await n('SELECT sum(readings) AS n FROM sightings_hourly')).toBe(960);
+    expect(
+      await n(`SELECT count(*) AS n FROM sightings_hourly WHERE bucket < $1`, [new Date(cut - DAY)]),
+    ).toBeGreaterThan(0);
+    const hour = await db.pool.query(
+      `SELECT avg_devices, max_devices, minutes FROM occupancy_hourly WHERE zone_id = 'z1' AND bucket = $1`,
+      [new Date(Date.UTC(2026, 10, 23, 9))],
+    );
+    expect(hour.rows).toEqual([{ avg_devices: 29.5, max_devices: 59, minutes: expect.anything() }]);
+    expect(Number(hour.rows[0].minutes)).toBe(60);
+
+    if (timescale) {
+      expect(result.compressedChunks).toBeGreaterThan(20);
+      const uncompressedOld = await n(
+        `SELECT count(*) AS n FROM timescaledb_information.chunks
+         WHERE hypertable_name = 'sightings' AND NOT is_compressed AND range_end <= $1`,
+        [new Date(NOW - 2 * DAY)],
+      );
+      expect(uncompressedOld).toBe(0);
+    }
+  });
+
+  it('a second run changes nothing; late rows near the last run are rolled up next time', async () => {
+    const again = await runMaintenance(db.pool, { timescale, ...OPTIONS }, NOW);
+    expect(again).toMatchObject({ compressedChunks: 0, droppedChunks: 0, deletedRows: 0 });
+    expect(await n('SELECT sum(readings) AS n FROM sightings_hourly')).toBe(960);
+
+    await insertSighting(NOW - 2 * HOUR + 60_000, 's-late');
+    if (timescale) await insertSighting(NOW - 5 * DAY, 's-late'); // into a compressed chunk
+    await runMaintenance(db.pool, { timescale, ...OPTIONS }, NOW + HOUR);
+    expect(await n(`SELECT sum(readings) AS n FROM sightings_hourly WHERE sensor_id = 's-late'`)).toBe(
+      timescale ? 2 : 1,
+    );
+    expect(await n('SELECT sum(readings) AS n FROM sightings_hourly')).toBe(timescale ? 962 : 961);
+  });
+
+  it('the analytics worker runs it on its own timer', async () => {
+    const old = Date.now() - 45 * DAY;
+    await insertSighting(old, 's-timer');
+    await db.pool.query('DELETE FROM maintenance_state');
+    const system = await startTestSystem({
+      layout: 'small-store',
+      pool: db.pool,
+      maintenance: { intervalMs: 100, ...OPTIONS },
+    });
+    try {
+      await waitFor(
+        () => n(`SELECT count(*) AS n FROM sightings WHERE sensor_id = 's-timer'`).then((c) => c === 0),
+        {
+          what: 'the 45-day-old sighting to be dropped by the worker',
+        },
+      );
+      expect(await n(`SELECT sum(readings) AS n FROM sightings_hourly WHERE sensor_id = 's-timer'`)).toBe(1);
+      const state = await db.pool.query('SELECT done_until FROM maintenance_state');
+      expect(state.rows).toHaveLength(1);
+    } finally {
+      await system.close();
+    }
+  });
+});
