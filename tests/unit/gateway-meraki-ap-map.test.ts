@@ -66,30 +66,40 @@ describe('parseApMap', () => {
 
 describe('createRecentRecords', () => {
   const NOW = 1_700_000_000_000;
+  const AP1 = 'aa:aa:aa:11:11:11';
+  const AP2 = 'aa:aa:aa:22:22:22';
 
-  it('admits a key once while it is inside the window', () => {
+  it('admits a (client, AP, time) once while it is inside the window', () => {
     const recent = createRecentRecords({ windowMs: 60_000 });
-    expect(recent.admit('s|m|1', NOW - 1000, NOW)).toBe('new');
-    expect(recent.admit('s|m|1', NOW - 1000, NOW + 30_000)).toBe('duplicate');
-    expect(recent.admit('s|m|2', NOW - 61_000, NOW)).toBe('stale');
-    expect(recent.size()).toBe(1);
+    expect(recent.admit('c1', AP1, NOW - 1000, NOW)).toBe('new');
+    expect(recent.admit('c1', AP1, NOW - 1000, NOW + 30_000)).toBe('duplicate');
+    expect(recent.admit('c1', AP2, NOW - 1000, NOW)).toBe('new');
+    expect(recent.admit('c2', AP1, NOW - 1000, NOW)).toBe('new');
+    expect(recent.admit('c1', AP1, NOW, NOW)).toBe('new');
+    expect(recent.admit('c1', AP1, NOW - 61_000, NOW)).toBe('stale');
+    expect(recent.size()).toBe(4);
   });
 
   it('forgets records that left the window when pruned', () => {
     const recent = createRecentRecords({ windowMs: 60_000 });
-    recent.admit('a', NOW, NOW);
-    recent.admit('b', NOW + 50_000, NOW + 50_000);
+    recent.admit('c1', AP1, NOW, NOW);
+    recent.admit('c1', AP2, NOW + 50_000, NOW + 50_000);
+    recent.admit('c2', AP1, NOW, NOW);
     recent.prune(NOW + 70_000);
     expect(recent.size()).toBe(1);
-    expect(recent.admit('b', NOW + 50_000, NOW + 70_000)).toBe('duplicate');
+    expect(recent.admit('c1', AP2, NOW + 50_000, NOW + 70_000)).toBe('duplicate');
+    expect(recent.admit('c2', AP1, NOW + 20_000, NOW + 70_000)).toBe('new');
   });
 
-  it('never holds more than maxEntries, forgetting the oldest first', () => {
+  it('never holds more than maxEntries, forgetting the client first remembered', () => {
     const recent = createRecentRecords({ windowMs: 60_000, maxEntries: 3 });
-    for (const key of ['a', 'b', 'c', 'd']) recent.admit(key, NOW, NOW);
-    expect(recent.size()).toBe(3);
-    expect(recent.evicted()).toBe(1);
-    expect(recent.admit('d', NOW, NOW)).toBe('duplicate');
-    expect(recent.admit('a', NOW, NOW)).toBe('new');
+    recent.admit('c1', AP1, NOW, NOW);
+    recent.admit('c1', AP2, NOW, NOW);
+    recent.admit('c2', AP1, NOW, NOW);
+    recent.admit('c3', AP1, NOW, NOW);
+    expect(recent.size()).toBe(2);
+    expect(recent.evicted()).toBe(2);
+    expect(recent.admit('c2', AP1, NOW, NOW)).toBe('duplicate');
+    expect(recent.admit('c1', AP1, NOW, NOW)).toBe('new');
   });
 });

@@ -247,7 +247,7 @@ function addRecord(t: RecordTarget, apMac: string, time: string | number, rssi: 
     counts.badRssi++;
     return;
   }
-  const admission = options.recent.admit(`${sensorId}|${t.mac}|${heardAt}`, heardAt, options.nowMs);
+  const admission = options.recent.admit(t.mac, ap ?? '', heardAt, options.nowMs);
   if (admission === 'duplicate') {
     counts.duplicates++;
     return;
