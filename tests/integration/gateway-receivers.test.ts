@@ -1,4 +1,7 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { type AddressInfo, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Aedes, type Client } from 'aedes';
 import { recordBroker, startTestBroker } from 'mallflow/testkit';
 import mqtt from 'mqtt';
@@ -13,6 +16,7 @@ import { createGateway, type RawBleInput, type RawWifiInput } from '../../gatewa
 import {
   createMerakiReceiver,
   type MerakiReceiverOptions,
+  readApMapFile,
 } from '../../gateway/src/meraki/meraki-receiver.ts';
 import { createPseudonymizer } from '../../gateway/src/pseudonym-cache.ts';
 import type { ReadingSink } from '../../gateway/src/source.ts';
@@ -198,6 +202,26 @@ describe('Meraki receiver over real HTTP', () => {
     expect((await post(receiver.url(), documentedWifiPost())).status).toBe(202);
     expect(sink.wifi).toHaveLength(10);
     expect(receiver.stats()).toMatchObject({ busy: 1, accepted: 1 });
+  });
+});
+
+describe('readApMapFile', () => {
+  it('reads a map file, and refuses a bad one naming every bad line', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mallflow-ap-map-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const good = join(dir, 'aps.csv');
+    await writeFile(good, 'apMac,sensorId\nAA:AA:AA:11:11:11,mr-entrance\n');
+    expect([...readApMapFile(good)]).toEqual([['aa:aa:aa:11:11:11', 'mr-entrance']]);
+
+    const bad = join(dir, 'bad.csv');
+    await writeFile(bad, 'aa:aa:aa:11:11:11,mr-entrance\nnot-a-mac,mr-x\naa:aa:aa:11:11:11,mr-y\n');
+    expect(() => readApMapFile(bad)).toThrow(
+      /line 2: apMac is not a MAC[^]*line 3: this AP is already mapped on line 1/,
+    );
+    expect(() => readApMapFile(join(dir, 'missing.csv'))).toThrow(/cannot read the AP map/);
+    const empty = join(dir, 'empty.csv');
+    await writeFile(empty, '# no APs yet\n');
+    expect(() => readApMapFile(empty)).toThrow(/maps no AP/);
   });
 });
 
