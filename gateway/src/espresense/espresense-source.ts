@@ -55,6 +55,18 @@ const DEFAULT_MAX_BUFFERED_READINGS = 10_000;
 const DEFAULT_RECONNECT_PERIOD_MS = 1000;
 const LOG_INTERVAL_MS = 10_000;
 
+/** The broker URL without credentials, for logs and errors. */
+function displayUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.toString();
+  } catch {
+    return '(not a URL)'; // new URL throws TypeError on an unparsable URL: say so, nothing more
+  }
+}
+
 type Stats = Record<'messages' | 'readings' | 'dropped' | 'connects' | 'connected' | EspresenseSkip, number>;
 
 export function createEspresenseSource(options: EspresenseSourceOptions): EspresenseSource {
@@ -65,6 +77,7 @@ export function createEspresenseSource(options: EspresenseSourceOptions): Espres
   const maxBatch = options.maxBatchReadings ?? DEFAULT_MAX_BATCH_READINGS;
   const flushIntervalMs = options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
   const maxBuffered = options.maxBufferedReadings ?? DEFAULT_MAX_BUFFERED_READINGS;
+  const brokerUrl = displayUrl(options.url);
   const stats: Stats = {
     messages: 0,
     readings: 0,
@@ -137,7 +150,7 @@ export function createEspresenseSource(options: EspresenseSourceOptions): Espres
     const now = clock.now();
     if (now - lastErrorLogMs < LOG_INTERVAL_MS) return;
     lastErrorLogMs = now;
-    log.warn({ err, url: options.url }, 'ESPresense broker connection error');
+    log.warn({ err, url: brokerUrl }, 'ESPresense broker connection error');
   }
 
   return {
@@ -154,7 +167,7 @@ export function createEspresenseSource(options: EspresenseSourceOptions): Espres
           connectTimeout: 10_000,
         });
       } catch (err) {
-        throw new EspresenseSourceError(`cannot connect to the ESPresense broker ${options.url}`, {
+        throw new EspresenseSourceError(`cannot connect to the ESPresense broker ${brokerUrl}`, {
           cause: err,
         });
       }
@@ -174,7 +187,7 @@ export function createEspresenseSource(options: EspresenseSourceOptions): Espres
         await client.endAsync();
         throw new EspresenseSourceError(`the ESPresense broker refused a subscription to ${filter}`);
       }
-      log.info({ url: options.url, filter }, 'ESPresense source subscribed');
+      log.info({ url: brokerUrl, filter }, 'ESPresense source subscribed');
     },
     async stop() {
       await client?.endAsync();
