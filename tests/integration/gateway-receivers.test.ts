@@ -216,7 +216,7 @@ describe('readApMapFile', () => {
     const bad = join(dir, 'bad.csv');
     await writeFile(bad, 'aa:aa:aa:11:11:11,mr-entrance\nnot-a-mac,mr-x\naa:aa:aa:11:11:11,mr-y\n');
     expect(() => readApMapFile(bad)).toThrow(
-      /line 2: apMac is not a MAC[^]*line 3: this AP is already mapped on line 1/,
+      /line 2: apMac is not a MAC[\s\S]*line 3: this AP is already mapped on line 1/,
     );
     expect(() => readApMapFile(join(dir, 'missing.csv'))).toThrow(/cannot read the AP map/);
     const empty = join(dir, 'empty.csv');
