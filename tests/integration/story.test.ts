@@ -48,6 +48,11 @@ describe.each(backends())('a shopper story on %s', (backend: Backend) => {
     expect(visits).toHaveLength(1);
     expect(visits[0]!.stays).toBe(2);
     expect(Math.abs(visits[0]!.dwellMs - 20 * MINUTE)).toBeLessThanOrEqual(DWELL_TOLERANCE_MS);
+    const firstSeen = await system.pool.query(
+      'SELECT first_visit_at FROM device_first_seen WHERE mall_id = $1 AND device = $2',
+      [system.layout.id, alice.pseudonym],
+    );
+    expect(firstSeen.rows.map((r) => r.first_visit_at.getTime())).toEqual([visits[0]!.startedAt.getTime()]);
   });
 });
 

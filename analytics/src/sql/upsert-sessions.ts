@@ -47,4 +47,15 @@ export async function upsertVisits(
       visits.map((v) => v.bursts),
     ],
   });
+  // LEAST: a late or recomputed earlier visit moves the first sighting back, never forward.
+  await client.query({
+    name: 'upsert-first-seen',
+    text: `INSERT INTO device_first_seen (mall_id, device, first_visit_at)
+           SELECT $1, d, to_timestamp(min(s) / 1000)
+           FROM unnest($2::text[], $3::double precision[]) AS u(d, s)
+           GROUP BY d
+           ON CONFLICT (mall_id, device) DO UPDATE
+             SET first_visit_at = LEAST(device_first_seen.first_visit_at, EXCLUDED.first_visit_at)`,
+    values: [mallId, visits.map((v) => v.device), visits.map((v) => v.startMs)],
+  });
 }
