@@ -112,6 +112,18 @@ describe('pcap', () => {
     expect(seen.map((s) => s.bytes[0])).not.toContain(5);
   });
 
+  it('does not resume at a header-shaped fragment unless the record after it is plausible too', () => {
+    const good = writePcap(packets.slice(0, 2));
+    const header = good.subarray(24, 40);
+    const fake = Uint8Array.from([...header.subarray(0, 8), 4, 0, 0, 0, 4, 0, 0, 0, 1, 2, 3, 4]);
+    const junk = new Uint8Array(16).fill(0xff);
+    const bytes = concatBytes(good, junk, fake, junk, good.subarray(24));
+    const { seen, stream } = read([bytes]);
+    expect(stream.stats().corruptRecords).toBe(1);
+    expect(seen.map((s) => s.bytes)).toEqual([[1, 2, 3], [4, 5, 6, 7, 8], [1, 2, 3], [4, 5, 6, 7, 8]]);
+    expect(stream.stats().resyncBytes).toBe(16 + fake.length + 16);
+  });
+
   it('stops on input that is not a capture, and on an unknown major version', () => {
     const text = read([Buffer.from('hello, this is not a pcap file at all')]);
     expect(text.stream.stopReason()).toBe('not-a-capture');
