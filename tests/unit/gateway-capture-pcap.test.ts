@@ -120,7 +120,12 @@ describe('pcap', () => {
     const bytes = concatBytes(good, junk, fake, junk, good.subarray(24));
     const { seen, stream } = read([bytes]);
     expect(stream.stats().corruptRecords).toBe(1);
-    expect(seen.map((s) => s.bytes)).toEqual([[1, 2, 3], [4, 5, 6, 7, 8], [1, 2, 3], [4, 5, 6, 7, 8]]);
+    expect(seen.map((s) => s.bytes)).toEqual([
+      [1, 2, 3],
+      [4, 5, 6, 7, 8],
+      [1, 2, 3],
+      [4, 5, 6, 7, 8],
+    ]);
     expect(stream.stats().resyncBytes).toBe(16 + fake.length + 16);
   });
 
