@@ -99,6 +99,18 @@ describe('pcap', () => {
     expect(stream.stats().resyncBytes).toBe(24);
   });
 
+  it('resumes at the last record when it ends exactly where the input ends', () => {
+    const many: Packet[] = Array.from({ length: 3 }, (_, i) => ({
+      timeNs: T0 + BigInt(i) * 1_000_000n,
+      data: Uint8Array.of(i, 9, 9, 9, 9, 9, 9, 9),
+    }));
+    const bytes = Uint8Array.from(writePcap(many));
+    new DataView(bytes.buffer).setUint32(24 + 24 + 8, 0x7fffffff, true);
+    const { seen, stream } = read(splitEvery(bytes, 5));
+    expect(seen.map((s) => s.bytes[0])).toEqual([0, 2]);
+    expect(stream.stats()).toMatchObject({ corruptRecords: 1, truncatedRecords: 0, resyncBytes: 24 });
+  });
+
   it('resynchronises in a stream fed in small chunks, holding no more than a record', () => {
     const many: Packet[] = Array.from({ length: 40 }, (_, i) => ({
       timeNs: T0 + BigInt(i) * 1_000_000n,
