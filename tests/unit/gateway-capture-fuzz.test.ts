@@ -92,7 +92,7 @@ function mutate(rng: () => number, seeds: readonly Uint8Array[]): Uint8Array {
   const int = (n: number) => Math.floor(rng() * n);
   const kind = int(8);
   if (kind === 0) return Uint8Array.from({ length: int(600) }, () => int(256));
-  let b = Uint8Array.from(pick());
+  let b: Uint8Array = Uint8Array.from(pick());
   const rounds = 1 + int(3);
   for (let r = 0; r < rounds && b.length > 0; r++) {
     const op = int(6);
