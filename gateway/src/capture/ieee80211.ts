@@ -101,9 +101,10 @@ export interface IeFingerprinter {
 
 /**
  * A fingerprinter with its own cache: phones send the same elements probe after probe, so the
- * SHA-256 is computed once per distinct canonical element list (cleared when it holds 4096).
+ * SHA-256 is computed once per distinct canonical element list (the cache is cleared when it holds
+ * `cacheEntries`; 0 = hash every time). `npm run bench` prints both rates.
  */
-export function createIeFingerprinter(): IeFingerprinter {
+export function createIeFingerprinter(cacheEntries = FINGERPRINT_CACHE_MAX): IeFingerprinter {
   let scratch = Buffer.alloc(512);
   const cache = new Map<string, string>();
   return {
@@ -111,16 +112,21 @@ export function createIeFingerprinter(): IeFingerprinter {
       if (start >= end) return undefined;
       if (scratch.length < end - start) scratch = Buffer.alloc(2 * (end - start));
       const n = canonicalElements(data, start, end, scratch);
+      if (cacheEntries === 0) return hash(scratch, n);
       const key = scratch.toString('latin1', 0, n);
       let fp = cache.get(key);
       if (fp === undefined) {
-        fp = createHash('sha256').update(scratch.subarray(0, n)).digest('hex').slice(0, 16);
-        if (cache.size >= FINGERPRINT_CACHE_MAX) cache.clear();
+        fp = hash(scratch, n);
+        if (cache.size >= cacheEntries) cache.clear();
         cache.set(key, fp);
       }
       return fp;
     },
   };
+}
+
+function hash(bytes: Buffer, n: number): string {
+  return createHash('sha256').update(bytes.subarray(0, n)).digest('hex').slice(0, 16);
 }
 
 /** Writes the stable part of each element into `out` (never longer than the input); returns its length. */
