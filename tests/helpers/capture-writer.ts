@@ -306,6 +306,8 @@ export interface PcapOptions {
   resolution?: 'us' | 'ns';
   linktype?: number;
   snaplen?: number;
+  /** Cuts this many bytes off the end: a final record cut short, as when a capture is killed mid-write. */
+  cutLastBytes?: number;
 }
 
 export function writePcap(packets: readonly Packet[], options: PcapOptions = {}): Uint8Array {
@@ -325,7 +327,8 @@ export function writePcap(packets: readonly Packet[], options: PcapOptions = {})
     w.u32(p.data.length).u32(p.originalLength ?? p.data.length);
     w.raw(p.data);
   }
-  return w.toBytes();
+  const bytes = w.toBytes();
+  return bytes.subarray(0, bytes.length - (options.cutLastBytes ?? 0));
 }
 
 export interface PcapngInterface {
