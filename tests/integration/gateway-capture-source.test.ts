@@ -186,6 +186,17 @@ describe('capture source', () => {
     await expect(source.done).resolves.toBeUndefined();
   });
 
+  it('reads nothing when stopped while the file is still opening', async () => {
+    const sink = createRecordingSink();
+    const source = createCaptureSource({ input: writeTemp('e.pcap', pcapBytes), sensorId: 'sniffer-1' });
+    const starting = source.start(sink);
+    await source.stop();
+    await starting;
+    await new Promise((r) => setTimeout(r, 20));
+    expect(sink.pushes).toBe(0);
+    expect(source.stats().bytesIn).toBe(0);
+  });
+
   it('rejects start() for a missing file, and stops with a reason on a file that is not a capture', async () => {
     const missing = createCaptureSource({ input: join(dir, 'nope.pcap'), sensorId: 'sniffer-1' });
     await expect(missing.start(createRecordingSink())).rejects.toBeInstanceOf(CaptureInputError);

@@ -90,11 +90,12 @@ export function createCaptureSource(options: CaptureSourceOptions): CaptureSourc
         finish(err as Error);
         throw err;
       }
-      stream = s;
       if (stopped) {
-        finish();
+        // stop() came while the file was opening: `done` is settled, only the file is left to close.
+        if (ownStream) s.destroy();
         return;
       }
+      stream = s;
       s.on('data', (chunk: Buffer | string) => {
         if (stopped) return;
         const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk;
