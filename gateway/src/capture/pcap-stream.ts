@@ -1,3 +1,11 @@
+import {
+  createInterface,
+  type PcapngInterface,
+  setOffsetSeconds,
+  setResolution,
+  timestampMs,
+} from './pcapng-interface.ts';
+
 // An incremental reader for pcap and pcapng captures: bytes in by `feed(chunk)` in any sizes,
 // packet records out through a callback, so a file and a live `tcpdump -w -` on standard input
 // share one path and a record split across chunks is reassembled. Pure: no I/O, never throws on
@@ -37,7 +45,6 @@ const BLOCK_SPB = 3;
 const BLOCK_EPB = 6;
 /** Block types defined by the pcapng draft: what a resync accepts as the start of a block. */
 const KNOWN_BLOCK_TYPES = new Set([BLOCK_SHB, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 0x0bad, 0x40000bad]);
-const TWO_POW_32 = 4_294_967_296;
 
 /**
  * One packet record. The reader reuses this object for every record: read it inside the callback
@@ -92,18 +99,6 @@ export interface PcapStream {
   stopReason(): PcapStopReason | undefined;
 }
 
-interface Interface {
-  linktype: number;
-  snaplen: number;
-  name: string | undefined;
-  /** Timestamp units per millisecond when they divide exactly (1e-3 .. 1e-9 s); else 0. */
-  unitsPerMs: number;
-  /** Resolution as (numerator ms, denominator) for the BigInt path: ms = units * num / den. */
-  bigNum: bigint;
-  bigDen: bigint;
-  offsetMs: number;
-}
-
 const State = {
   Magic: 0,
   PcapHeader: 1,
@@ -123,48 +118,6 @@ function readU32(b: Uint8Array, o: number, le: boolean): number {
   return le
     ? (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0
     : ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
-}
-
-/** (high·2³² + low) / unitsPerMs, floored, exact while unitsPerMs ≤ 2²⁰ (hiR·2³² stays below 2⁵³). */
-function unitsToMs(high: number, low: number, unitsPerMs: number): number {
-  if (unitsPerMs === 1) return high * TWO_POW_32 + low;
-  const hiQ = Math.floor(high / unitsPerMs);
-  const hiR = high - hiQ * unitsPerMs;
-  return hiQ * TWO_POW_32 + Math.floor((hiR * TWO_POW_32 + low) / unitsPerMs);
-}
-
-function createInterface(linktype: number, snaplen: number): Interface {
-  return {
-    linktype,
-    snaplen,
-    name: undefined,
-    unitsPerMs: 1000,
-    bigNum: 1n,
-    bigDen: 1000n,
-    offsetMs: 0,
-  };
-}
-
-/** Applies `if_tsresol` (option 9): bit 7 clear = 10^-v s, set = 2^-(v & 0x7f) s. */
-function setResolution(itf: Interface, v: number): void {
-  const exp = v & 0x7f;
-  if ((v & 0x80) === 0 && exp >= 3 && exp <= 9) {
-    itf.unitsPerMs = 10 ** (exp - 3);
-    return;
-  }
-  // Seconds-, centi- or finer-than-ns decimal units, and every power-of-2 unit: exact BigInt math.
-  itf.unitsPerMs = 0;
-  const den = (v & 0x80) === 0 ? 10n ** BigInt(exp) : 1n << BigInt(exp);
-  itf.bigNum = 1000n;
-  itf.bigDen = den;
-}
-
-function timestampMs(itf: Interface, high: number, low: number): number {
-  const ms =
-    itf.unitsPerMs > 0
-      ? unitsToMs(high, low, itf.unitsPerMs)
-      : Number((((BigInt(high) << 32n) | BigInt(low)) * itf.bigNum) / itf.bigDen);
-  return ms + itf.offsetMs;
 }
 
 export function createPcapStream(onRecord: (record: CaptureRecord) => void): PcapStream {
@@ -206,7 +159,7 @@ export function createPcapStream(onRecord: (record: CaptureRecord) => void): Pca
   let pcapLinktype = 0;
   let lastTsSec = -1;
   // pcapng section state
-  let interfaces: Interface[] = [];
+  let interfaces: PcapngInterface[] = [];
   let lastSectionTsMs = Number.NaN;
 
   function stop(reason: PcapStopReason): void {
@@ -277,7 +230,7 @@ export function createPcapStream(onRecord: (record: CaptureRecord) => void): Pca
         // if_tsoffset: signed 64-bit seconds added to every timestamp of the interface.
         const hi = readU32(b, le ? v + 4 : v, le) | 0;
         const lo = readU32(b, le ? v : v + 4, le);
-        itf.offsetMs = (hi * TWO_POW_32 + lo) * 1000;
+        setOffsetSeconds(itf, hi, lo);
       }
       p = v + ((optLen + 3) & ~3);
     }
