@@ -2,6 +2,7 @@ import { loadShippedLayout } from '../simulators/src/load-layout.ts';
 import { createTestDb, prepareTemplates } from '../tests/helpers/db.ts';
 import { benchIngest, printIngest } from './ingest-e2e.ts';
 import { benchOccupancyEngine, printOccupancyEngine } from './occupancy-engine.ts';
+import { benchPcapParse, printPcapParse } from './pcap-parse.ts';
 import { benchSimScale, printSimScale } from './sim-scale.ts';
 
 // `npm run bench`: prints each figure next to its baseline measured in the same run.
@@ -13,6 +14,7 @@ const layout = loadShippedLayout('joy-city');
 benchOccupancyEngine(200_000); // JIT warm-up: the measured run below is the steady state
 printOccupancyEngine(benchOccupancyEngine(1_000_000));
 printSimScale(benchSimScale());
+printPcapParse(await benchPcapParse());
 
 await prepareTemplates();
 for (const backend of ['embedded', 'server'] as const) {
