@@ -1,5 +1,9 @@
 import { z } from 'zod';
 import { logLevelKey } from '../../core/src/config.ts';
+import { ID_PATTERN } from '../../core/src/ids.ts';
+import { parseSensorPairs } from './sensor-pairs.ts';
+
+export const SOURCES = ['simulator', 'capture', 'ble', 'meraki', 'espresense'] as const;
 
 export const GatewayConfig = z.object({
   MQTT_URL: z.string().url().default('mqtt://127.0.0.1:1884').describe('Broker URL (mqtt:// or ws://)'),
@@ -46,9 +50,56 @@ export const GatewayConfig = z.object({
     .default(262_144)
     .describe("The broker's payload limit (BROKER_MAX_PAYLOAD_BYTES): larger batches are split"),
   SOURCE: z
-    .enum(['simulator'])
+    .enum(SOURCES)
     .default('simulator')
-    .describe('Where readings come from (only the simulator so far)'),
+    .describe(
+      'Where readings come from: simulator | capture (pcap/pcapng, radiotap) | ble (scanner lines) | meraki (Scanning API v3 receiver) | espresense (MQTT bridge)',
+    ),
+  SENSOR_ID: z
+    .string()
+    .regex(ID_PATTERN, 'must be a sensor id: a-z, 0-9, "_" or "-"')
+    .optional()
+    .describe('Sensor id of the sniffer (capture) or scanner (ble) this gateway reads'),
+  CAPTURE_INPUT: z
+    .string()
+    .default('-')
+    .describe('pcap/pcapng file to read, or - for standard input (tcpdump -U -w - | mallflow gateway)'),
+  CAPTURE_INTERFACE_SENSORS: z
+    .string()
+    .optional()
+    .describe(
+      'pcapng interface=sensor pairs (wlan0mon=entrance-a,wlan1mon=food-court); others use SENSOR_ID',
+    ),
+  MERAKI_HOST: z
+    .string()
+    .default('127.0.0.1')
+    .describe('Interface the Meraki receiver listens on (Meraki posts HTTPS: put a TLS proxy in front)'),
+  MERAKI_PORT: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(65535)
+    .default(8088)
+    .describe('Port of the Meraki receiver'),
+  MERAKI_PATH: z
+    .string()
+    .startsWith('/')
+    .default('/meraki')
+    .describe('URL path configured as the POST URL in the Meraki dashboard'),
+  MERAKI_VALIDATOR: z.string().min(1).optional().describe('Validator string from the Meraki dashboard'),
+  MERAKI_SECRET: z.string().min(1).optional().describe('Shared secret set in the Meraki dashboard'),
+  MERAKI_AP_MAP_FILE: z
+    .string()
+    .optional()
+    .describe('File mapping AP MACs to sensor ids: CSV or JSON lines of apMac,sensorId'),
+  ESPRESENSE_URL: z.string().url().optional().describe('ESPresense MQTT broker (mqtt://host:1883)'),
+  ESPRESENSE_USERNAME: z.string().optional().describe('Login on the ESPresense broker'),
+  ESPRESENSE_PASSWORD: z.string().optional().describe('Password on the ESPresense broker'),
+  ESPRESENSE_TOPIC_PREFIX: z.string().min(1).default('espresense').describe('ESPresense topic prefix'),
+  ESPRESENSE_ROOMS: z
+    .string()
+    .default('')
+    .describe('room=sensorId pairs; other rooms are their own sensor id when valid as one'),
   LAYOUT_FILE: z
     .string()
     .default('simulators/layouts/joy-city.json')
@@ -58,6 +109,34 @@ export const GatewayConfig = z.object({
   LOG_LEVEL: logLevelKey('info'),
 });
 export type GatewayConfig = z.infer<typeof GatewayConfig>;
+
+/** Keys each source needs, and the pair lists checked before anything starts. */
+const REQUIRED_BY_SOURCE: Record<(typeof SOURCES)[number], (keyof GatewayConfig)[]> = {
+  simulator: [],
+  capture: ['SENSOR_ID'],
+  ble: ['SENSOR_ID'],
+  meraki: ['MERAKI_VALIDATOR', 'MERAKI_SECRET', 'MERAKI_AP_MAP_FILE'],
+  espresense: ['ESPRESENSE_URL'],
+};
+
+/** `mallflow gateway`'s config: the keys above, and what the chosen SOURCE requires. */
+export const GatewayProcessConfig = GatewayConfig.superRefine((c, ctx) => {
+  for (const key of REQUIRED_BY_SOURCE[c.SOURCE]) {
+    if (c[key] === undefined)
+      ctx.addIssue({ code: 'custom', path: [key], message: `is required with SOURCE=${c.SOURCE}` });
+  }
+  const pairs: [keyof GatewayConfig, string][] = [
+    ['CAPTURE_INTERFACE_SENSORS', 'interface'],
+    ['ESPRESENSE_ROOMS', 'room'],
+  ];
+  for (const [key, what] of pairs) {
+    const value = c[key];
+    if (typeof value !== 'string') continue;
+    for (const problem of parseSensorPairs(value, what).problems) {
+      ctx.addIssue({ code: 'custom', path: [key], message: problem });
+    }
+  }
+});
 
 export const GATEWAY_SUMMARY =
   'Pseudonymizes readings at the edge, batches them and publishes them to the broker (QoS 1).\n' +

@@ -5,17 +5,22 @@ import { resolveCommandConfig } from '../../core/src/config.ts';
 import {
   createLogger,
   EXIT_BAD_CONFIG,
+  EXIT_FAILURE,
   EXIT_OK,
   reportCommandConfig,
   waitForShutdownSignal,
 } from '../../infra/src/process.ts';
-import { GATEWAY_SUMMARY, GatewayConfig } from './config.ts';
+import { GATEWAY_SUMMARY, type GatewayConfig, GatewayProcessConfig } from './config.ts';
 import { createGateway, type Gateway } from './gateway.ts';
 import { runOptOut } from './opt-out-command.ts';
 import type { ReadingSource } from './source.ts';
+import { REAL_SOURCES, type SourceFactory } from './source-factories.ts';
 
-/** Builds a source from the gateway's config; the CLI supplies the implementations. */
-export type SourceFactories = Record<GatewayConfig['SOURCE'], (config: GatewayConfig) => ReadingSource>;
+/** The sources the CLI adds to the gateway's own (the simulator lives outside the gateway). */
+export type SourceFactories = Record<
+  Exclude<GatewayConfig['SOURCE'], keyof typeof REAL_SOURCES>,
+  SourceFactory
+>;
 
 export function readOptOutFile(path: string | undefined): Set<string> {
   if (!path) return new Set();
@@ -59,20 +64,38 @@ export async function runGateway(
       stderr: process.stderr,
     });
   }
-  const resolved = resolveCommandConfig('gateway', GATEWAY_SUMMARY, GatewayConfig, argv, env);
+  const resolved = resolveCommandConfig('gateway', GATEWAY_SUMMARY, GatewayProcessConfig, argv, env);
   const stop = reportCommandConfig(resolved, 'gateway');
   if (stop !== undefined || resolved.kind !== 'ok') return stop ?? EXIT_BAD_CONFIG;
   const config = resolved.config;
   const log = createLogger('gateway', config.LOG_LEVEL);
   const gateway = await createGatewayFromConfig(config, log);
-  const source = sources[config.SOURCE](config);
-  await source.start(gateway);
-  const summary = setInterval(() => log.info(gateway.stats(), 'gateway summary'), 10_000);
+  const factories: Record<GatewayConfig['SOURCE'], SourceFactory> = { ...REAL_SOURCES, ...sources };
+  let source: ReadingSource;
+  try {
+    source = factories[config.SOURCE](config, log);
+    await source.start(gateway);
+  } catch (err) {
+    log.error({ err, source: config.SOURCE }, 'the reading source could not start');
+    await gateway.close();
+    return EXIT_FAILURE;
+  }
+  const summary = setInterval(
+    () => log.info({ ...gateway.stats(), source: source.stats?.() }, 'gateway summary'),
+    10_000,
+  );
   log.info({ gatewayId: config.GATEWAY_ID, source: config.SOURCE }, 'gateway running');
-  await waitForShutdownSignal(log);
+  // A file (or a closed standard input) ends the run by itself; live sources run until a signal.
+  const ended = await Promise.race([
+    waitForShutdownSignal(log).then(() => 'signal' as const),
+    ...(source.done ? [source.done.then(() => 'input ended' as const)] : []),
+  ]).catch((err: unknown) => {
+    log.error({ err }, 'the reading source failed');
+    return 'source failed' as const;
+  });
   clearInterval(summary);
   await source.stop();
   await gateway.close();
-  log.info(gateway.stats(), 'gateway stopped');
-  return EXIT_OK;
+  log.info({ ...gateway.stats(), source: source.stats?.(), ended }, 'gateway stopped');
+  return ended === 'source failed' ? EXIT_FAILURE : EXIT_OK;
 }

@@ -17,4 +17,6 @@ export interface ReadingSource {
   stop(): void | Promise<void>;
   /** What the source counted (frames, lines or posts read, skipped by reason, ...). */
   stats?(): Record<string, number>;
+  /** For finite inputs (a file, standard input): resolves when the input ended. */
+  readonly done?: Promise<void>;
 }

@@ -3,6 +3,7 @@ import { ID_PATTERN } from '../../../core/src/ids.ts';
 import type { BleReading } from '../../../core/src/messages.ts';
 import { normalizeMac } from '../../../core/src/privacy.ts';
 import type { RawBleInput } from '../gateway.ts';
+import { parseSensorPairs } from '../sensor-pairs.ts';
 
 // ESPresense (https://espresense.com) room nodes publish one message per device they hear, on
 // `espresense/devices/{id}/{room}`. Pure: topic and payload text in, a BLE sighting or the reason
@@ -144,25 +145,6 @@ export function toEspresenseSighting(
  * problem named; for a room-map config value.
  */
 export function parseRoomMap(text: string): { rooms: Map<string, string>; problems: string[] } {
-  const rooms = new Map<string, string>();
-  const problems: string[] = [];
-  const entries = text
-    .split(/[,\n]/)
-    .map((e) => e.trim())
-    .filter((e) => e.length > 0);
-  entries.forEach((entry, i) => {
-    const eq = entry.indexOf('=');
-    const room = eq < 0 ? '' : entry.slice(0, eq).trim();
-    const sensorId = eq < 0 ? '' : entry.slice(eq + 1).trim();
-    if (room === '' || sensorId === '') {
-      problems.push(`entry ${i + 1}: expected room=sensorId`);
-    } else if (!ID_PATTERN.test(sensorId)) {
-      problems.push(`entry ${i + 1}: sensor id "${sensorId}" is not a valid id (a-z, 0-9, "_", "-")`);
-    } else if (rooms.has(room)) {
-      problems.push(`entry ${i + 1}: room "${room}" is mapped twice`);
-    } else {
-      rooms.set(room, sensorId);
-    }
-  });
-  return { rooms, problems };
+  const { sensors, problems } = parseSensorPairs(text, 'room');
+  return { rooms: sensors, problems };
 }
