@@ -13,6 +13,8 @@ import type { ScaleFrame } from './scale-frame.ts';
 //
 // - Only settled frames without "load removed" open or extend a weigh-in; unsettled frames are
 //   counted and end a pending weigh-in only when the weight moved away from it (someone else).
+//   Unsettled or "removed" frames whose scale clock is earlier than the weigh-in's are late copies
+//   (another scanner forwarding with a lag) and change nothing.
 // - Complete: a 0x181D frame at once; a 0x181B frame once its impedance bit is set; GATT once a
 //   Weight Measurement and a Body Composition Measurement (both packets when split) have arrived.
 // - Decision for 0x181B: the settled weight arrives before the impedance, so the weigh-in is held
@@ -52,6 +54,8 @@ export interface ScaleStabilizerStats {
   scaleFrames: number;
   scaleUnsettled: number;
   scaleRemoved: number;
+  /** Unsettled or "removed" frames older (by the scale clock) than the weigh-in they would end. */
+  scaleStale: number;
   scaleDuplicates: number;
   scaleOutOfRange: number;
   scaleNoWeight: number;
@@ -115,6 +119,7 @@ export function createScaleStabilizer(options: ScaleStabilizerOptions): ScaleSta
     scaleFrames: 0,
     scaleUnsettled: 0,
     scaleRemoved: 0,
+    scaleStale: 0,
     scaleDuplicates: 0,
     scaleOutOfRange: 0,
     scaleNoWeight: 0,
@@ -238,6 +243,14 @@ export function createScaleStabilizer(options: ScaleStabilizerOptions): ScaleSta
       stats.scaleFrames++;
       const state = stateOf(key, out);
       const p = state.pending;
+      if (!frame.stabilized || frame.loadRemoved) {
+        // A copy heard late through another scanner: older than the weigh-in it would end.
+        const ref = p?.clockMs ?? state.last?.clockMs;
+        if (frame.clockMs !== undefined && ref !== undefined && frame.clockMs < ref) {
+          stats.scaleStale++;
+          return;
+        }
+      }
       if (frame.loadRemoved) {
         stats.scaleRemoved++;
         if (p?.family === 'mi') publish(key, state, out);
