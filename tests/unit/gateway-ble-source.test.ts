@@ -188,7 +188,9 @@ describe('ble source', () => {
   it('publishes a held weigh-in when a live feed stays quiet for the hold time', async () => {
     let wallMs = NOW;
     const input = new PassThrough();
-    onTestFinished(() => input.destroy());
+    onTestFinished(() => {
+      input.destroy();
+    });
     const sink = recordingSink();
     const source = createBleSource({
       ...OPTIONS,
