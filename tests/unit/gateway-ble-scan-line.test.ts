@@ -319,7 +319,9 @@ describe('createBleDecoder', () => {
   });
 
   it('refuses a sensor id that is not an id', () => {
-    expect(() => createBleDecoder({ sensorId: 'Scanner 1' })).toThrow(/invalid sensor id/);
+    expect(() => createBleDecoder({ sensorId: 'Scanner 1' })).toThrow(
+      expect.objectContaining({ code: 'INVALID_SENSOR_ID', message: 'invalid sensor id: Scanner 1' }),
+    );
     expect(() =>
       createBleDecoder({ sensorId: 's1', scaleSensorIds: new Map([['aa:bb:cc:dd:ee:ff', 'Bad Id']]) }),
     ).toThrow(/invalid scale sensor id: Bad Id/);

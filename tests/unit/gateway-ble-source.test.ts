@@ -185,6 +185,22 @@ describe('ble source', () => {
     expect(input.destroyed).toBe(true);
   });
 
+  it('stop() returns while whenWritable() never resolves (a gateway that cannot send)', async () => {
+    const sink = recordingSink(() => new Promise<void>(() => {}));
+    const source = createBleSource({
+      ...OPTIONS,
+      input: Readable.from([
+        Buffer.from(`${scaleLine(V.MIBCS_SETTLED_NO_IMPEDANCE, 0)}\n`),
+        Buffer.from('x\n'),
+      ]),
+    });
+    await source.start(sink);
+    await waitFor(() => source.stats().lines === 1, { what: 'the first chunk read' });
+    await source.stop();
+    expect(source.stats().lines).toBe(1);
+    expect(sink.scale).toEqual([{ sensorId: 'scanner-1', measuredAt: NOW, weightKg: 95.2 }]);
+  });
+
   it('publishes a held weigh-in when a live feed stays quiet for the hold time', async () => {
     let wallMs = NOW;
     const input = new PassThrough();

@@ -95,13 +95,19 @@ const SKIPPED_COUNTER: Record<string, string> = {
   'scale-malformed': 'scaleMalformed',
 };
 
-/** Throws on a sensor id that is not an id (a configuration error, caught at start-up). */
+/** A sensor id in the options is not an id: a configuration error, reported at start-up. */
+export class InvalidSensorIdError extends Error {
+  readonly code = 'INVALID_SENSOR_ID';
+}
+
+/** Throws InvalidSensorIdError on a sensor id that does not match ID_PATTERN. */
 export function createBleDecoder(options: BleDecoderOptions): BleDecoder {
-  if (!ID_PATTERN.test(options.sensorId)) throw new Error(`invalid sensor id: ${options.sensorId}`);
+  if (!ID_PATTERN.test(options.sensorId))
+    throw new InvalidSensorIdError(`invalid sensor id: ${options.sensorId}`);
   const scaleSensorIds = new Map<string, string>();
   for (const [key, sensorId] of options.scaleSensorIds ?? []) {
     // Sensor ids are checked; the key is not echoed since it is a MAC.
-    if (!ID_PATTERN.test(sensorId)) throw new Error(`invalid scale sensor id: ${sensorId}`);
+    if (!ID_PATTERN.test(sensorId)) throw new InvalidSensorIdError(`invalid scale sensor id: ${sensorId}`);
     scaleSensorIds.set(normalizeMac(key) ?? key, sensorId);
   }
   const stabilizer = createScaleStabilizer({

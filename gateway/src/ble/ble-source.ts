@@ -46,6 +46,12 @@ export function createBleSource(options: BleSourceOptions): BleSource {
   let stream: Readable | undefined;
   let sink: ReadingSink | undefined;
   let stopping = false;
+  let onStop = () => {};
+  // Resolves on stop(): a reader held by whenWritable() (a gateway that cannot send) must not
+  // hold up shutdown.
+  const stopped = new Promise<void>((resolve) => {
+    onStop = resolve;
+  });
   let finished = false;
   let run: Promise<void> = Promise.resolve();
   let readError: unknown;
@@ -91,7 +97,7 @@ export function createBleSource(options: BleSourceOptions): BleSource {
         skipping = true;
       }
       pushOut();
-      await target.whenWritable();
+      await Promise.race([target.whenWritable(), stopped]);
       waitingSinceMs = clock.now();
     }
     waitingSinceMs = undefined;
@@ -139,6 +145,7 @@ export function createBleSource(options: BleSourceOptions): BleSource {
     },
     async stop() {
       stopping = true;
+      onStop();
       stream?.destroy();
       await run;
     },
