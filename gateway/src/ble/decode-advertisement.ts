@@ -24,11 +24,11 @@ export type DecodedAdvertisement =
       scale?: ScaleFrame;
       /** The payload carries scale service data (read or not): its sender is a scale, not a visitor. */
       fromScale: boolean;
-      skipped: string[];
+      skipped: readonly string[];
     }
   | { ok: false; reason: 'ad-truncated' };
 
-const NOTHING_SKIPPED: string[] = [];
+const NOTHING_SKIPPED: readonly string[] = [];
 
 /** Decodes an advertising payload (AD structures, scan response appended); never throws. */
 export function decodeAdvertisement(payload: Uint8Array): DecodedAdvertisement {
@@ -37,17 +37,13 @@ export function decodeAdvertisement(payload: Uint8Array): DecodedAdvertisement {
   let beacon: Beacon | undefined;
   let scale: ScaleFrame | undefined;
   let fromScale = false;
-  let skipped = NOTHING_SKIPPED;
-  const skip = (reason: string) => {
-    if (skipped === NOTHING_SKIPPED) skipped = [];
-    skipped.push(reason);
-  };
+  let skipped: string[] | undefined;
   for (const s of walk.structures) {
     if (s.type === AD_TYPE.MANUFACTURER_DATA) {
       if (beacon) continue;
       const r = parseIBeacon(s.data);
       if (r.ok) beacon = r.beacon;
-      else if (r.reason !== 'not-ibeacon') skip(r.reason);
+      else if (r.reason !== 'not-ibeacon') (skipped ??= []).push(r.reason);
       continue;
     }
     if (s.type !== AD_TYPE.SERVICE_DATA_16) continue;
@@ -56,7 +52,7 @@ export function decodeAdvertisement(payload: Uint8Array): DecodedAdvertisement {
       if (beacon) continue;
       const r = parseEddystone(eddystone);
       if (r.ok) beacon = r.beacon;
-      else skip(r.reason);
+      else (skipped ??= []).push(r.reason);
       continue;
     }
     let parsed: ScaleFrameParse | undefined;
@@ -67,9 +63,9 @@ export function decodeAdvertisement(payload: Uint8Array): DecodedAdvertisement {
     if (!parsed) continue;
     fromScale = true;
     if (parsed.ok) scale ??= parsed.frame;
-    else skip(parsed.reason);
+    else (skipped ??= []).push(parsed.reason);
   }
-  const out: DecodedAdvertisement = { ok: true, fromScale, skipped };
+  const out: DecodedAdvertisement = { ok: true, fromScale, skipped: skipped ?? NOTHING_SKIPPED };
   if (beacon) out.beacon = beacon;
   if (scale) out.scale = scale;
   return out;
