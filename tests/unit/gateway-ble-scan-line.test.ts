@@ -290,10 +290,12 @@ describe('createBleDecoder', () => {
         `{"mac":"c8:47:8c:c0:95:89","rssi":-70,"adv":"06094d49424353"}`,
         `{"mac":"${SCALE}","rssi":-80,"adv":"${V.MIBCS_SETTLED}"}`,
         `C8:47:8C:C0:95:89 -70 ${V.MI1_STABLE}`,
+        `{"id":"Gym-Scale-3","rssi":-70,"servicedata":"${V.MI1_STABLE.slice(-20)}","servicedatauuid":"181d"}`,
       ],
       {
         scaleSensorIds: new Map([
           ['C8-47-8C-C0-95-89', 'scale-entrance'],
+          ['gym-scale-3 ', 'scale-gym'],
           ['zz', 'scale-unused'],
         ]),
       },
@@ -302,6 +304,7 @@ describe('createBleDecoder', () => {
     expect(out.scale.map((r) => [r.sensorId, r.weightKg])).toEqual([
       ['scanner-1', 95.2],
       ['scale-entrance', 86.55],
+      ['scale-gym', 86.55],
     ]);
   });
 

@@ -108,7 +108,7 @@ export function createBleDecoder(options: BleDecoderOptions): BleDecoder {
   for (const [key, sensorId] of options.scaleSensorIds ?? []) {
     // Sensor ids are checked; the key is not echoed since it is a MAC.
     if (!ID_PATTERN.test(sensorId)) throw new InvalidSensorIdError(`invalid scale sensor id: ${sensorId}`);
-    scaleSensorIds.set(normalizeMac(key) ?? key, sensorId);
+    scaleSensorIds.set(normalizeMac(key) ?? key.trim().toLowerCase(), sensorId);
   }
   const stabilizer = createScaleStabilizer({
     holdMs: options.scaleHoldMs ?? DEFAULT_SCALE_HOLD_MS,
@@ -205,8 +205,9 @@ export function createBleDecoder(options: BleDecoderOptions): BleDecoder {
         return;
       }
       if (line.heardAtMs > latestMs) latestMs = line.heardAtMs;
-      // parseScanLine gives every report a MAC or a device key.
-      const key = line.mac ?? line.deviceKey ?? '';
+      // parseScanLine gives every report a MAC or a device key; keys are case-insensitive, as in
+      // the gateway's pseudonymizer.
+      const key = line.mac ?? line.deviceKey?.toLowerCase() ?? '';
       if (line.kind === 'adv') {
         onAdvertisement(line, key);
       } else {
