@@ -24,7 +24,7 @@ import type { ScaleFrame } from './scale-frame.ts';
 // - Duplicates: a settled frame matching the last published weigh-in (same weight within
 //   SAME_WEIGH_IN_KG, and the same scale clock when both carry one; without a clock, within
 //   DUPLICATE_WINDOW_MS) is dropped; so is any repeat while a Mi scale is still loaded.
-// - measuredAt: the scale's clock (minus `clockOffsetMs`) when it is within `maxClockSkewMs` of the
+// - measuredAt: the scale's clock (plus `clockOffsetMs`) when it is within `maxClockSkewMs` of the
 //   time the first settled frame was heard; otherwise that heard time. (Mi scales are often never
 //   synchronised and say 1970.)
 // - Weights outside 2..400 kg (the message schema; a Mi scale also weighs small objects) are
