@@ -114,7 +114,7 @@ describe('parseScanLine: text lines', () => {
   });
 
   it('reads btlemon output: epoch seconds first, and a line without data', () => {
-    // github.com btlemon README example output
+    // The btlemon README's example output (hcitool lescan + btmon-based scanner)
     expect(
       parsed('1589219964 4E:AF:83:1E:D6:2F -54 0303AAFE1516AAFE00BFD7088787A44470A9FBD2000000000000'),
     ).toEqual({

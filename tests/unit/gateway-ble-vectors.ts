@@ -33,7 +33,7 @@ export const BLUECHARM_TLM =
   '0201060303aafe1116aafe20000bf017000008874803fb93540916802069080efe13551109426c7565436861726d5f313639363835000000000000000000';
 
 // --- Eddystone ---
-/** AltBeacon android-beacon-library BeaconParserTest.testDetectsEddystoneUID (UID without RFU). */
+/** AltBeacon android-beacon-library GattBeaconTest.testDetectsEddystoneUID (UID without RFU). */
 export const ALTBEACON_UID =
   '0201060303aafe1516aafe00e700010203040506070809010203040506000000000000000000000000000000000000000000000000000000000000000000';
 /** ruuvitag-sensor tests: RuuviTag in Eddystone-URL mode, https://ruu.vi/#AjwYAMFc. */
