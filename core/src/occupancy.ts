@@ -9,6 +9,9 @@
 //            now - lastSeenMs <= presenceMs; evicted after that.
 // Minutes:   before a sighting at or past the open minute's end applies, that minute closes with a
 //            snapshot of who is present at its end; a gap of several minutes closes each in turn.
+//            Once nobody has been present for QUIET_MINUTES_WRITTEN minutes, the empty minutes that
+//            follow are skipped, not written (read a missing minute as 0): a mall that was silent
+//            overnight, or a reading a year ahead, must not write a row per zone per empty minute.
 //
 // The shell owns the state and mutates it in place.
 
@@ -16,6 +19,7 @@ import { createSessionState, expireSessions, observeBurst, type SessionState } f
 
 export const BURST_WINDOW_MS = 3_000;
 export const MINUTE_MS = 60_000;
+export const QUIET_MINUTES_WRITTEN = 60;
 
 export interface PendingSighting {
   device: string;
@@ -48,6 +52,8 @@ export interface OccupancyState {
   minuteStartMs: number | undefined;
   /** Newest event time seen. */
   newestMs: number;
+  /** Newest event time of an applied sighting: after it plus the presence time, nobody is present. */
+  lastAppliedHeardMs: number;
   /** Visits and zone stays, fed with each completed burst. */
   sessions: SessionState;
   /** Bursts in the order they started, waiting to complete (device, start); `burstHead` is the next. */
@@ -82,6 +88,7 @@ export function createOccupancyState(options: OccupancyOptions): OccupancyState 
     late: 0,
     minuteStartMs: undefined,
     newestMs: 0,
+    lastAppliedHeardMs: 0,
     sessions: createSessionState(),
     burstQueueDevice: [],
     burstQueueStartMs: [],
@@ -179,11 +186,13 @@ export function addSighting(
   if (state.minuteStartMs === undefined) {
     state.minuteStartMs = floorToMinute(heardAtMs);
     state.appliedToMs = state.minuteStartMs;
+    state.lastAppliedHeardMs = heardAtMs;
   }
   if (heardAtMs > state.newestMs) state.newestMs = heardAtMs;
   if (heardAtMs < state.appliedToMs) {
     state.late++;
     applySighting(state, device, zoneId, rssiDbm, heardAtMs);
+    if (heardAtMs > state.lastAppliedHeardMs) state.lastAppliedHeardMs = heardAtMs;
     return;
   }
   const sighting = { device, zoneId, rssiDbm, heardAtMs };
@@ -243,28 +252,35 @@ function feedCompletedBursts(state: OccupancyState, watermarkMs: number): void {
 export function closeMinutes(state: OccupancyState, zoneIds: readonly string[]): MinuteRow[] {
   const options = state.options;
   const rows: MinuteRow[] = [];
-  let startMs = state.minuteStartMs;
-  if (startMs === undefined) return rows;
+  if (state.minuteStartMs === undefined) return rows;
+  let startMs: number = state.minuteStartMs;
   const watermarkMs = state.newestMs - options.allowedLatenessMs;
   if (watermarkMs <= state.appliedToMs) return rows;
   const pending = state.pending;
   if (!state.pendingSorted) pending.sort(comparePending);
   state.pendingSorted = true;
+  // Closes the minutes that end at or before `untilMs`, skipping a long empty stretch whole.
+  const quietAfterMs = options.presenceMs + QUIET_MINUTES_WRITTEN * MINUTE_MS;
+  const closeUntil = (untilMs: number) => {
+    while (startMs + MINUTE_MS <= untilMs) {
+      if (startMs + MINUTE_MS - state.lastAppliedHeardMs > quietAfterMs) {
+        startMs = floorToMinute(untilMs);
+        break;
+      }
+      closeMinute(state, startMs, zoneIds, options.presenceMs, rows);
+      startMs += MINUTE_MS;
+    }
+  };
   let n = 0;
   for (; n < pending.length; n++) {
     const s = pending[n]!;
     if (s.heardAtMs >= watermarkMs) break;
-    while (s.heardAtMs >= startMs + MINUTE_MS) {
-      closeMinute(state, startMs, zoneIds, options.presenceMs, rows);
-      startMs += MINUTE_MS;
-    }
+    closeUntil(floorToMinute(s.heardAtMs));
     applySighting(state, s.device, s.zoneId, s.rssiDbm, s.heardAtMs);
+    if (s.heardAtMs > state.lastAppliedHeardMs) state.lastAppliedHeardMs = s.heardAtMs;
   }
   state.pending = n === pending.length ? [] : pending.slice(n);
-  while (startMs + MINUTE_MS <= watermarkMs) {
-    closeMinute(state, startMs, zoneIds, options.presenceMs, rows);
-    startMs += MINUTE_MS;
-  }
+  closeUntil(watermarkMs);
   state.minuteStartMs = startMs;
   state.appliedToMs = watermarkMs;
   feedCompletedBursts(state, watermarkMs);

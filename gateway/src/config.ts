@@ -70,6 +70,24 @@ export const GatewayConfig = z.object({
     .describe(
       'pcapng interface=sensor pairs (wlan0mon=entrance-a,wlan1mon=food-court); others use SENSOR_ID',
     ),
+  BLE_INPUT: z.string().default('-').describe('BLE scanner lines: a file path, or - for standard input'),
+  BLE_SCALE_SENSORS: z
+    .string()
+    .default('')
+    .describe('Scale MAC=sensor id pairs (c8:47:8c:c0:95:89=scale-entrance); other scales use SENSOR_ID'),
+  BLE_SCALE_CLOCK_OFFSET_MIN: z.coerce
+    .number()
+    .int()
+    .min(-840)
+    .max(840)
+    .default(0)
+    .describe('Minutes to add to scale clocks to get UTC (-480 for scales set to UTC+8)'),
+  BLE_SCALE_HOLD_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(10_000)
+    .describe('How long a settled weigh-in waits for its impedance or body-composition packet'),
   MERAKI_HOST: z
     .string()
     .default('127.0.0.1')
@@ -128,6 +146,7 @@ export const GatewayProcessConfig = GatewayConfig.superRefine((c, ctx) => {
   const pairs: [keyof GatewayConfig, string][] = [
     ['CAPTURE_INTERFACE_SENSORS', 'interface'],
     ['ESPRESENSE_ROOMS', 'room'],
+    ['BLE_SCALE_SENSORS', 'scale MAC'],
   ];
   for (const [key, what] of pairs) {
     const value = c[key];

@@ -90,7 +90,7 @@ describe('ble source', () => {
     const fromFile = recordingSink();
     const fileSource = createBleSource({ ...OPTIONS, input: tempFile(CORPUS) });
     await fileSource.start(fromFile);
-    await fileSource.done();
+    await fileSource.done;
     const { chunks: fileChunks, ...fileStats } = fileSource.stats();
     expect(fileChunks).toBe(1);
 
@@ -100,7 +100,7 @@ describe('ble source', () => {
       const fromStream = recordingSink();
       const streamSource = createBleSource({ ...OPTIONS, input: Readable.from(chunking) });
       await streamSource.start(fromStream);
-      await streamSource.done();
+      await streamSource.done;
       expect(fromStream.ble).toEqual(fromFile.ble);
       expect(fromStream.scale).toEqual(fromFile.scale);
       const { chunks: streamChunks, ...streamStats } = streamSource.stats();
@@ -136,7 +136,7 @@ describe('ble source', () => {
     const sink = recordingSink();
     const source = createBleSource({ ...OPTIONS, input: '-', stdin: Readable.from([Buffer.from(CORPUS)]) });
     await source.start(sink);
-    await source.done();
+    await source.done;
     expect(sink.ble).toHaveLength(6);
     expect(sink.scale).toHaveLength(1);
   });
@@ -160,7 +160,7 @@ describe('ble source', () => {
     expect(sink.ble).toHaveLength(1);
     expect(source.stats().chunks).toBe(1);
     release();
-    await source.done();
+    await source.done;
     expect(sink.ble).toHaveLength(40);
     expect(source.stats().chunks).toBe(40);
   });
@@ -179,7 +179,7 @@ describe('ble source', () => {
     await source.stop();
     expect(sink.scale).toEqual([{ sensorId: 'scanner-1', measuredAt: NOW, weightKg: 95.2 }]);
     const pushes = sink.pushes;
-    await source.done();
+    await source.done;
     await new Promise((r) => setTimeout(r, 20));
     expect(sink.pushes).toBe(pushes);
     expect(input.destroyed).toBe(true);

@@ -134,3 +134,40 @@ describe('closeMinutes', () => {
     expect(rowsOf(shuffled, 3)).toEqual(rowsOf(sightings, Number.MAX_SAFE_INTEGER));
   });
 });
+
+describe('quiet stretches', () => {
+  const YEAR_MS = 365 * 24 * 60 * MINUTE_MS;
+  it('writes the minutes until an hour after everyone left, then skips to the next sighting', () => {
+    const state = createOccupancyState(OPTS);
+    addSighting(state, 'a', 'z1', -60, T0 + 10_000);
+    addSighting(state, 'b', 'z1', -60, T0 + YEAR_MS + 30_000);
+    advanceClock(state, T0 + YEAR_MS + 3 * MINUTE_MS);
+    const rows = closeMinutes(state, ['z1']);
+    // a is present through 10:02:10; the minutes until an hour after that are written (zeros
+    // included: 10:00 to 11:01), the empty year is not, and the minutes around b's sighting are.
+    const before = rows.filter((r) => r.bucketMs < T0 + YEAR_MS);
+    expect(before.length).toBe(62);
+    expect(before.slice(0, 3).map((r) => r.devices)).toEqual([1, 1, 0]);
+    expect(before.slice(2).every((r) => r.devices === 0)).toBe(true);
+    expect(rows.filter((r) => r.bucketMs >= T0 + YEAR_MS).map((r) => r.devices)).toEqual([1, 1]);
+  });
+
+  it('gives the same rows however the year is split into calls', () => {
+    const whole = createOccupancyState(OPTS);
+    const split = createOccupancyState(OPTS);
+    const times = [10_000, 50_000, 4 * 60 * MINUTE_MS, YEAR_MS + 30_000, YEAR_MS + 90_000];
+    const wholeRows = [];
+    const splitRows = [];
+    for (const t of times) {
+      addSighting(whole, 'a', 'z1', -60, T0 + t);
+      addSighting(split, 'a', 'z1', -60, T0 + t);
+      splitRows.push(...closeMinutes(split, ['z1'])); // each call closes what the newest sighting allows
+    }
+    wholeRows.push(...closeMinutes(whole, ['z1']));
+    for (const state of [whole, split]) advanceClock(state, T0 + YEAR_MS + 90_000 + 3 * MINUTE_MS);
+    wholeRows.push(...closeMinutes(whole, ['z1']));
+    splitRows.push(...closeMinutes(split, ['z1']));
+    expect(splitRows).toEqual(wholeRows);
+    expect(wholeRows.length).toBeLessThan(200);
+  });
+});

@@ -32,7 +32,7 @@ export interface BleSource extends ReadingSource {
   stop(): Promise<void>;
   stats(): Record<string, number>;
   /** Resolves when the input has ended (or stop() was called) and all of it was pushed; rejects on a read error. */
-  done(): Promise<void>;
+  readonly done: Promise<void>;
 }
 
 export const DEFAULT_MAX_LINE_CHARS = 16_384;
@@ -150,9 +150,12 @@ export function createBleSource(options: BleSourceOptions): BleSource {
       await run;
     },
     stats: () => ({ ...decoder.stats(), ...counters }),
-    async done() {
-      await run;
-      if (readError !== undefined) throw readError;
+    // A fresh promise per read, so one that nobody awaits never surfaces as an unhandled rejection.
+    get done() {
+      return (async () => {
+        await run;
+        if (readError !== undefined) throw readError;
+      })();
     },
   };
 }
