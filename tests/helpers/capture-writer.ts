@@ -1,3 +1,5 @@
+import { createRng as createSeededRng } from '../../simulators/src/rng.ts';
+
 // Writes synthetic WiFi captures for the capture tests: radiotap headers with real field layouts,
 // 802.11 frames (probe requests with realistic elements, beacons, probe responses, data), and pcap
 // (µs/ns, either byte order) or pcapng files. Independent of the parser under test: it builds
@@ -446,16 +448,10 @@ export interface SyntheticCapture {
   counts: { probes: number; otherFrames: number; badFcs: number };
 }
 
-/** Deterministic PRNG (mulberry32) so every test run writes the same bytes. */
+/** The simulator's seeded generator (mulberry32) as a function, so every test run writes the same bytes. */
 export function createRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
+  const rng = createSeededRng(seed);
+  return () => rng.next();
 }
 
 /**

@@ -14,6 +14,7 @@ import { toHex } from '../../gateway/src/ble/hex-bytes.ts';
 import { parseIBeacon } from '../../gateway/src/ble/ibeacon.ts';
 import { parseScanLine } from '../../gateway/src/ble/scan-line.ts';
 import { parseMiBodyComposition, parseMiScale } from '../../gateway/src/ble/xiaomi-scale.ts';
+import { createRng } from '../helpers/capture-writer.ts';
 import * as V from './gateway-ble-vectors.ts';
 
 // 100,000 random and mutated buffers through every BLE parser: none may throw, and whatever they
@@ -24,19 +25,7 @@ const ITERATIONS = 100_000;
 const SEED = 0x5eedb1e;
 const NOW = 1_763_460_000_000;
 
-/** mulberry32: a small seeded PRNG, so a failure reproduces. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const random = prng(SEED);
+const random = createRng(SEED); // seeded, so a failure reproduces
 const int = (n: number) => Math.floor(random() * n);
 const pick = <T>(items: readonly T[]): T => items[int(items.length)] as T;
 const randomBytes = (n: number) => Uint8Array.from({ length: n }, () => int(256));

@@ -69,6 +69,12 @@ interface Segment {
 
 const SEGMENT_FILE = /^seg-(\d+)\.log$/;
 
+function sumBytes(segments: ReadonlyMap<number, Segment>): number {
+  let total = 0;
+  for (const s of segments.values()) total += s.bytes;
+  return total;
+}
+
 /** Segment size: small enough that dropping one loses little, large enough to be few files. */
 export function segmentBytesFor(maxBytes: number): number {
   return Math.max(64 * 1024, Math.min(4 * 1024 * 1024, Math.floor(maxBytes / 16)));
@@ -209,11 +215,7 @@ export function createDiskStore(dir: string, maxBytes: number): OutboxStore {
       deleteSegment(segment);
       return oldest;
     },
-    totalBytes() {
-      let total = 0;
-      for (const s of segments.values()) total += s.bytes;
-      return total;
-    },
+    totalBytes: () => sumBytes(segments),
     close() {
       for (const s of segments.values()) {
         if (s.fd !== undefined) closeSync(s.fd);
@@ -265,11 +267,7 @@ export function createMemoryStore(maxBytes: number): OutboxStore {
       if (active?.id === oldest) active = undefined;
       return oldest;
     },
-    totalBytes() {
-      let total = 0;
-      for (const s of segments.values()) total += s.bytes;
-      return total;
-    },
+    totalBytes: () => sumBytes(segments),
     close() {
       segments.clear();
     },
