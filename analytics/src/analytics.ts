@@ -17,7 +17,14 @@ const SUMMARY_INTERVAL_MS = 10_000;
 export interface AnalyticsOptions {
   pool: pg.Pool;
   layouts: readonly Layout[];
-  mqtt: { url: string; username: string; password: string; clientId: string };
+  mqtt: {
+    url: string;
+    username: string;
+    password: string;
+    clientId: string;
+    /** MQTT keepalive of the source; default 60 s. */
+    keepaliveSec?: number | undefined;
+  };
   occupancy: OccupancyOptions;
   liveIntervalMs: number;
   /** Storage maintenance on a timer (rollups, compression, retention); absent or 0 ms = off. */
@@ -101,16 +108,12 @@ export async function createAnalytics(options: AnalyticsOptions): Promise<Analyt
   summary.unref();
 
   let source: MqttSource;
-  let handling: Promise<void> | undefined;
   try {
     source = await createMqttSource({
       ...options.mqtt,
       filters: [gatewayFilter()],
       logger: log,
-      onMessage: (topic, payload) => {
-        handling = ingest.handle(topic, payload);
-        return handling;
-      },
+      onMessage: (topic, payload) => ingest.handle(topic, payload),
       onFatal: options.onFatal,
     });
   } catch (err) {
@@ -127,8 +130,7 @@ export async function createAnalytics(options: AnalyticsOptions): Promise<Analyt
     },
     async close() {
       if (stopping) return;
-      await source.close();
-      await handling?.catch(() => undefined); // its error already went to onFatal
+      await source.close(); // waits for the message in hand; its error, if any, went to onFatal
       clearInterval(ticker);
       clearInterval(summary);
       clearInterval(maintenanceTimer);
