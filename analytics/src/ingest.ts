@@ -74,6 +74,9 @@ export interface IngestOptions {
   clock?: { now(): number };
 }
 
+/** See `writeBatch`: the error also reaches the query in flight, which handles it. */
+function ignoreConnectionError(): void {}
+
 /** Wall time with no sighting after which a mall's event clock follows the free wall time. */
 const IDLE_FOLLOW_MS = 2_000;
 
@@ -147,6 +150,10 @@ export function createIngest(options: IngestOptions): Ingest {
     let commitUnknown = false;
     const fresh = await withRetry(async () => {
       const client = await pool.connect();
+      // A checked-out client whose connection dies also emits 'error' (pg-pool listens only while
+      // it is idle); unheard, that would crash the process. The query in flight fails with the same
+      // error, and the catch below handles it there.
+      client.on('error', ignoreConnectionError);
       let committing = false;
       try {
         await client.query('BEGIN');
@@ -168,6 +175,7 @@ export function createIngest(options: IngestOptions): Ingest {
         }
         committing = claimed;
         await client.query('COMMIT');
+        client.off('error', ignoreConnectionError);
         client.release();
         if (!claimed && commitUnknown) stats.ambiguousCommits++;
         return claimed || commitUnknown;
@@ -178,6 +186,7 @@ export function createIngest(options: IngestOptions): Ingest {
           () => true,
           () => false,
         );
+        client.off('error', ignoreConnectionError);
         client.release(!rolledBack);
         throw err;
       }
