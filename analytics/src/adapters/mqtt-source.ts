@@ -76,7 +76,9 @@ export async function createMqttSource(options: MqttSourceOptions): Promise<Mqtt
       },
       (err: unknown) => {
         fatal = true;
-        options.onFatal(err);
+        // Closing, the worker gives up on the database (see analytics.ts close): not a failure.
+        if (closing) log.warn({ err }, 'message left unacknowledged at shutdown; the broker keeps it');
+        else options.onFatal(err);
       },
     );
   };
