@@ -100,6 +100,8 @@ export async function createAnalytics(options: AnalyticsOptions): Promise<Analyt
         written: now.readings - previous.readings,
         duplicates: now.duplicates - previous.duplicates,
         invalid: now.deadLetters - previous.deadLetters,
+        late: now.lateReadings - previous.lateReadings,
+        dbRetries: now.dbRetries - previous.dbRetries,
         lagMs: now.lagMsMax,
       },
       'ingest summary',
