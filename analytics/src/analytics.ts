@@ -10,14 +10,22 @@ import { runMaintenance, schemaUsesTimescale } from './maintenance.ts';
 
 // The analytics worker: MQTT source → ingest → database, plus a live ticker that writes closed
 // minutes and the live occupancy snapshot, and a summary log line every SUMMARY_INTERVAL_MS.
-// States: starting → running → stopping (source closed, last tick written) → stopped.
+// States: starting → running → stopping (database errors no longer retried; source closed, the
+// message in hand done with, last tick written if the database allows) → stopped.
 
 const SUMMARY_INTERVAL_MS = 10_000;
 
 export interface AnalyticsOptions {
   pool: pg.Pool;
   layouts: readonly Layout[];
-  mqtt: { url: string; username: string; password: string; clientId: string };
+  mqtt: {
+    url: string;
+    username: string;
+    password: string;
+    clientId: string;
+    /** MQTT keepalive of the source; default 60 s. */
+    keepaliveSec?: number | undefined;
+  };
   occupancy: OccupancyOptions;
   liveIntervalMs: number;
   /** Storage maintenance on a timer (rollups, compression, retention); absent or 0 ms = off. */
@@ -51,6 +59,7 @@ export async function createAnalytics(options: AnalyticsOptions): Promise<Analyt
     ticking = ingest
       .tick(Date.now())
       .catch((err: unknown) => {
+        // Stopping, a database error ends the tick's retries (see close): not a failure.
         if (!stopping) options.onFatal(err);
       })
       .finally(() => {
@@ -91,6 +100,8 @@ export async function createAnalytics(options: AnalyticsOptions): Promise<Analyt
         written: now.readings - previous.readings,
         duplicates: now.duplicates - previous.duplicates,
         invalid: now.deadLetters - previous.deadLetters,
+        late: now.lateReadings - previous.lateReadings,
+        dbRetries: now.dbRetries - previous.dbRetries,
         lagMs: now.lagMsMax,
       },
       'ingest summary',
@@ -101,16 +112,12 @@ export async function createAnalytics(options: AnalyticsOptions): Promise<Analyt
   summary.unref();
 
   let source: MqttSource;
-  let handling: Promise<void> | undefined;
   try {
     source = await createMqttSource({
       ...options.mqtt,
       filters: [gatewayFilter()],
       logger: log,
-      onMessage: (topic, payload) => {
-        handling = ingest.handle(topic, payload);
-        return handling;
-      },
+      onMessage: (topic, payload) => ingest.handle(topic, payload),
       onFatal: options.onFatal,
     });
   } catch (err) {
@@ -127,15 +134,20 @@ export async function createAnalytics(options: AnalyticsOptions): Promise<Analyt
     },
     async close() {
       if (stopping) return;
-      await source.close();
-      await handling?.catch(() => undefined); // its error already went to onFatal
+      // From here a database error ends a wait instead of being retried: a shutdown while the
+      // database is away returns promptly. The message in hand stays unacknowledged (the broker
+      // redelivers it), and the last tick is skipped.
+      stopping = true;
       clearInterval(ticker);
-      clearInterval(summary);
       clearInterval(maintenanceTimer);
+      await source.close(); // waits for the message in hand to be done with
       await maintaining;
       await ticking;
-      await ingest.tick(Date.now());
-      stopping = true;
+      await ingest.tick(Date.now()).catch((err: unknown) => {
+        if (!isRetryablePgError(err)) throw err;
+        log.warn({ err }, 'database unavailable at shutdown: the last live tick is not written');
+      });
+      clearInterval(summary);
       log.info(ingest.stats(), 'analytics stopped');
     },
   };
