@@ -30,6 +30,13 @@ export type DecodedAdvertisement =
 
 const NOTHING_SKIPPED: readonly string[] = [];
 
+/** The skip list with `reason` added; allocated only on the first skip. */
+function withSkip(skipped: string[] | undefined, reason: string): string[] {
+  const list = skipped ?? [];
+  list.push(reason);
+  return list;
+}
+
 /** Decodes an advertising payload (AD structures, scan response appended); never throws. */
 export function decodeAdvertisement(payload: Uint8Array): DecodedAdvertisement {
   const walk = walkAdStructures(payload);
@@ -43,7 +50,7 @@ export function decodeAdvertisement(payload: Uint8Array): DecodedAdvertisement {
       if (beacon) continue;
       const r = parseIBeacon(s.data);
       if (r.ok) beacon = r.beacon;
-      else if (r.reason !== 'not-ibeacon') (skipped ??= []).push(r.reason);
+      else if (r.reason !== 'not-ibeacon') skipped = withSkip(skipped, r.reason);
       continue;
     }
     if (s.type !== AD_TYPE.SERVICE_DATA_16) continue;
@@ -52,7 +59,7 @@ export function decodeAdvertisement(payload: Uint8Array): DecodedAdvertisement {
       if (beacon) continue;
       const r = parseEddystone(eddystone);
       if (r.ok) beacon = r.beacon;
-      else (skipped ??= []).push(r.reason);
+      else skipped = withSkip(skipped, r.reason);
       continue;
     }
     let parsed: ScaleFrameParse | undefined;
@@ -63,7 +70,7 @@ export function decodeAdvertisement(payload: Uint8Array): DecodedAdvertisement {
     if (!parsed) continue;
     fromScale = true;
     if (parsed.ok) scale ??= parsed.frame;
-    else (skipped ??= []).push(parsed.reason);
+    else skipped = withSkip(skipped, parsed.reason);
   }
   const out: DecodedAdvertisement = { ok: true, fromScale, skipped: skipped ?? NOTHING_SKIPPED };
   if (beacon) out.beacon = beacon;
