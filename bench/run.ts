@@ -24,7 +24,7 @@ for (const backend of ['embedded', 'server'] as const) {
   }
   const db = await createTestDb(backend);
   try {
-    printIngest(backend, await benchIngest(db.pool, layout, rows));
+    printIngest(backend, await benchIngest(db.pool, layout, rows, backend === 'server' ? 'copy' : 'insert'));
   } finally {
     await db.close();
   }

@@ -51,6 +51,12 @@ export async function createAnalytics(options: AnalyticsOptions): Promise<Analyt
     occupancy: options.occupancy,
     logger: log,
     isStopping: () => stopping,
+    onFatal(err) {
+      // Closing, the worker gives up on the database (see close): what it held stays
+      // unacknowledged and the broker redelivers it. Not a failure.
+      if (stopping) log.warn({ err }, 'messages left unacknowledged at shutdown; the broker keeps them');
+      else options.onFatal(err);
+    },
   });
 
   let ticking: Promise<void> | undefined;
@@ -117,7 +123,7 @@ export async function createAnalytics(options: AnalyticsOptions): Promise<Analyt
       ...options.mqtt,
       filters: [gatewayFilter()],
       logger: log,
-      onMessage: (topic, payload) => ingest.handle(topic, payload),
+      onMessage: (topic, payload, ack) => ingest.handle(topic, payload, ack),
       onFatal: options.onFatal,
     });
   } catch (err) {
@@ -140,7 +146,7 @@ export async function createAnalytics(options: AnalyticsOptions): Promise<Analyt
       stopping = true;
       clearInterval(ticker);
       clearInterval(maintenanceTimer);
-      await source.close(); // waits for the message in hand to be done with
+      await source.close(() => ingest.drain()); // commits and acknowledges what it holds
       await maintaining;
       await ticking;
       await ingest.tick(Date.now()).catch((err: unknown) => {

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import { decodeGatewayMessage } from '../../core/src/decode.ts';
 import type { Layout } from '../../core/src/layout.ts';
-import type { AnyBatch, BleReading, ScaleReading, WifiReading } from '../../core/src/messages.ts';
+import type { BleReading, WifiReading } from '../../core/src/messages.ts';
 import {
   addSighting,
   advanceClock,
@@ -12,25 +12,25 @@ import {
 } from '../../core/src/occupancy.ts';
 import { redactMacs } from '../../core/src/privacy.ts';
 import { drainClosed } from '../../core/src/sessions.ts';
+import { createCommitQueue, type QueueEntry } from './commit-queue.ts';
 import { createFreeTime } from './free-time.ts';
 import { createMallStates, type MallState } from './mall-state.ts';
 import { withRetry } from './retry.ts';
-import { claimBatch } from './sql/claim-batch.ts';
-import { insertDeadLetter } from './sql/insert-dead-letter.ts';
-import { insertScaleReadings } from './sql/insert-scale-readings.ts';
-import { insertSightings, toSightingColumns } from './sql/insert-sightings.ts';
+import type { DeadLetter } from './sql/dead-letter.ts';
 import { upsertOccupancyLive, upsertOccupancyMinutes } from './sql/upsert-occupancy.ts';
 import { upsertVisits, upsertZoneStays } from './sql/upsert-sessions.ts';
+import { type GroupBatch, writeGroup } from './sql/write-group.ts';
 
-// One message at a time: decode → (dead letter | claim (gateway, seq) + write rows in one
-// transaction) → update in-memory occupancy after the commit. The caller acknowledges the MQTT
-// message only when `handle` resolves, so a crash before commit means redelivery, and the batch
-// ledger makes redelivery harmless.
+// Messages in arrival order: decode → queue (`commit-queue.ts`) → one transaction for all queued
+// (ledger claims of (mall, gateway, seq), rows, dead letters) → in order: update in-memory
+// occupancy, then acknowledge each MQTT message. A crash before a commit means redelivery, and the
+// batch ledger makes redelivery harmless.
 //
-// Database away: `withRetry` holds the message in hand (unacknowledged, so the broker and the
-// gateways keep the rest) until the database is back; a connection lost during COMMIT is resolved
-// on the retry (see `writeBatch`). A quiet mall's event clock follows only the wall time the worker
-// was free (`free-time.ts`), so neither the stall nor the backlog drain makes readings late.
+// Database away: `withRetry` holds the queued messages (unacknowledged, so the broker and the
+// gateways keep the rest; the queue is bounded, so reading stops) until the database is back; a
+// connection lost during COMMIT is resolved on the retry (see `commitGroup`). A quiet mall's event
+// clock follows only the wall time the worker had nothing in hand (`free-time.ts`), so neither the
+// stall nor the backlog drain makes readings late.
 
 export interface IngestStats {
   messages: number;
@@ -56,7 +56,13 @@ export interface IngestStats {
 }
 
 export interface Ingest {
-  handle(topic: string, payload: Buffer): Promise<void>;
+  /**
+   * Takes a message; resolves when the next may be taken (at once, unless the queue is full).
+   * `ack` is called once the message is committed and applied.
+   */
+  handle(topic: string, payload: Buffer, ack: () => void): Promise<void>;
+  /** Resolves once every message taken is committed and acknowledged. */
+  drain(): Promise<void>;
   /** Writes closed minutes and the live snapshot; `wallNowMs` moves a quiet mall's clock. */
   tick(wallNowMs: number): Promise<void>;
   stats(): IngestStats;
@@ -71,8 +77,23 @@ export interface IngestOptions {
   occupancy: OccupancyOptions;
   logger: Logger;
   isStopping: () => boolean;
+  /** A commit failed for good: the worker must stop (what it holds stays unacknowledged). */
+  onFatal(err: unknown): void;
   clock?: { now(): number };
 }
+
+/** Bounds of what the worker holds uncommitted (memory: at most ~64 × 256 KB payloads). */
+export const MAX_IN_HAND_MESSAGES = 64;
+const MAX_IN_HAND_ROWS = 50_000;
+const MAX_ROWS_PER_COMMIT = 20_000;
+
+type Entry = QueueEntry &
+  (
+    | { kind: 'batch'; mall: MallState; group: GroupBatch; fresh: boolean }
+    | { kind: 'status'; mallId: string; state: 'online' | 'offline'; atMs: number | undefined }
+    | { kind: 'dead'; letter: DeadLetter }
+  );
+type BatchEntry = Extract<Entry, { kind: 'batch' }>;
 
 /** See `writeBatch`: the error also reaches the query in flight, which handles it. */
 function ignoreConnectionError(): void {}
@@ -120,67 +141,41 @@ export function createIngest(options: IngestOptions): Ingest {
     },
   });
 
-  async function deadLetter(
-    topic: string,
-    mallId: string | undefined,
-    gatewayId: string | undefined,
-    reason: string,
-    payload: Buffer,
-  ) {
-    stats.deadLetters++;
-    await withRetry(
-      () => insertDeadLetter(pool, { topic, mallId, gatewayId, reason, payload: toStorablePayload(payload) }),
-      retryOptions('dead letter'),
-    );
-  }
-
   /**
-   * Claims the batch and stores its rows in one transaction; true when it was new. A connection
-   * lost during COMMIT leaves it unknown whether the batch committed: the retry then finds it either
-   * not stored (and stores it) or already claimed. Already claimed right after our own claim was
-   * sent to COMMIT means our commit went through (messages are handled one at a time), so the batch
-   * still counts as new and is observed, not taken for a redelivery.
+   * Writes a group in one transaction. A connection lost during COMMIT leaves it unknown whether
+   * the group committed: the retry then finds each batch either not stored (and stores it) or
+   * already claimed. Claimed right after our own claims were sent to COMMIT means our commit went
+   * through (commits run one at a time), so such a batch still counts as fresh and is observed,
+   * not taken for a redelivery.
    */
-  async function writeBatch(
-    mall: MallState,
-    gatewayId: string,
-    kind: 'wifi' | 'ble' | 'scale',
-    batch: AnyBatch,
-  ) {
-    let commitUnknown = false;
-    const fresh = await withRetry(async () => {
+  async function commitGroup(entries: readonly Entry[]): Promise<void> {
+    const batches: BatchEntry[] = [];
+    const letters: DeadLetter[] = [];
+    for (const e of entries) {
+      if (e.kind === 'batch') batches.push(e);
+      else if (e.kind === 'dead') letters.push(e.letter);
+    }
+    if (batches.length === 0 && letters.length === 0) return;
+    let committingFresh: boolean[] | undefined;
+    await withRetry(async () => {
       const client = await pool.connect();
       // A checked-out client whose connection dies also emits 'error' (pg-pool listens only while
       // it is idle); unheard, that would crash the process. The query in flight fails with the same
       // error, and the catch below handles it there.
       client.on('error', ignoreConnectionError);
-      let committing = false;
+      let fresh: boolean[] | undefined;
       try {
         await client.query('BEGIN');
-        const claimed = await claimBatch(client, {
-          gatewayId,
-          seq: batch.seq,
-          mallId: mall.mallId,
-          kind,
-          readings: batch.readings.length,
-          sentAtMs: batch.sentAt,
-        });
-        if (claimed) {
-          if (kind === 'scale')
-            await insertScaleReadings(client, mall.mallId, gatewayId, batch.readings as ScaleReading[]);
-          else {
-            const cols = toSightingColumns(batch.readings as (WifiReading | BleReading)[]);
-            await insertSightings(client, mall.mallId, gatewayId, kind, cols);
-          }
-        }
-        committing = claimed;
+        fresh = await writeGroup(
+          client,
+          batches.map((e) => e.group),
+          letters,
+        );
         await client.query('COMMIT');
         client.off('error', ignoreConnectionError);
         client.release();
-        if (!claimed && commitUnknown) stats.ambiguousCommits++;
-        return claimed || commitUnknown;
       } catch (err) {
-        if (committing) commitUnknown = true;
+        if (fresh) committingFresh = fresh;
         // A ROLLBACK that fails means the connection is what failed: drop it rather than pool it.
         const rolledBack = await client.query('ROLLBACK').then(
           () => true,
@@ -190,9 +185,55 @@ export function createIngest(options: IngestOptions): Ingest {
         client.release(!rolledBack);
         throw err;
       }
-    }, retryOptions('write batch'));
-    return fresh;
+      batches.forEach((e, i) => {
+        const ours = committingFresh?.[i] === true;
+        e.fresh = fresh?.[i] === true || ours;
+        if (ours && fresh?.[i] !== true) stats.ambiguousCommits++;
+      });
+    }, retryOptions('write batches'));
   }
+
+  function applyCommitted(entries: readonly Entry[]): void {
+    const nowMs = clock.now();
+    for (const e of entries) {
+      if (e.kind === 'dead') {
+        stats.deadLetters++;
+        continue;
+      }
+      if (e.kind === 'status') {
+        // A heartbeat says the gateway has sent everything it heard before `at`: a quiet mall's
+        // event clock moves on, so minutes and visits close without waiting on the wall clock.
+        const mall = malls.get(e.mallId);
+        if (mall && e.state === 'online' && e.atMs !== undefined) {
+          advanceClock(mall.occupancy, e.atMs);
+          if (e.atMs > mall.heartbeatAtMs) mall.heartbeatAtMs = e.atMs;
+        }
+        continue;
+      }
+      const { batch, kind } = e.group;
+      if (!e.fresh) {
+        stats.duplicates++;
+        continue;
+      }
+      stats.batches++;
+      stats.readings += batch.readings.length;
+      const lagMs = nowMs - batch.sentAt;
+      if (lagMs > stats.lagMsMax) stats.lagMsMax = lagMs;
+      if (kind !== 'scale') {
+        observe(e.mall, batch.readings as (WifiReading | BleReading)[]);
+        lastArrivalWallMs.set(e.mall.mallId, nowMs);
+      }
+    }
+  }
+
+  const queue = createCommitQueue<Entry>({
+    maxPendingEntries: MAX_IN_HAND_MESSAGES,
+    maxPendingRows: MAX_IN_HAND_ROWS,
+    maxRowsPerCommit: MAX_ROWS_PER_COMMIT,
+    commit: commitGroup,
+    onCommitted: applyCommitted,
+    onFatal: options.onFatal,
+  });
 
   function observe(mall: MallState, readings: readonly (WifiReading | BleReading)[]) {
     for (const r of readings) {
@@ -205,64 +246,47 @@ export function createIngest(options: IngestOptions): Ingest {
     }
   }
 
-  async function take(topic: string, payload: Buffer): Promise<void> {
+  /** Decodes a message into its queue entry. */
+  function toEntry(topic: string, payload: Buffer, ack: () => void): Entry {
     stats.messages++;
     const decoded = decodeGatewayMessage(topic, payload.toString('utf8'));
-    if (!decoded.ok) {
-      await deadLetter(topic, decoded.topic?.mallId, decoded.topic?.gatewayId, decoded.reason, payload);
-      return;
-    }
+    const dead = (mallId: string | undefined, gatewayId: string | undefined, reason: string): Entry => ({
+      kind: 'dead',
+      rows: 1,
+      ack,
+      letter: { topic, mallId, gatewayId, reason, payload: toStorablePayload(payload) },
+    });
+    if (!decoded.ok) return dead(decoded.topic?.mallId, decoded.topic?.gatewayId, decoded.reason);
     if ('status' in decoded) {
       stats.statusMessages++;
-      // A heartbeat says the gateway has sent everything it heard before `at`: a quiet mall's
-      // event clock moves on, so minutes and visits close without waiting on the wall clock.
       const { state, at } = decoded.status;
-      const mall = malls.get(decoded.topic.mallId);
-      if (mall && state === 'online' && at !== undefined) {
-        advanceClock(mall.occupancy, at);
-        if (at > mall.heartbeatAtMs) mall.heartbeatAtMs = at;
-      }
-      return;
+      return { kind: 'status', rows: 0, ack, mallId: decoded.topic.mallId, state, atMs: at };
     }
     const { mallId, gatewayId, kind } = decoded.topic;
     const mall = malls.get(mallId);
-    if (!mall) {
-      await deadLetter(
-        topic,
-        mallId,
-        gatewayId,
-        `unknown mall "${mallId}": no layout loaded for it`,
-        payload,
-      );
-      return;
-    }
-    const batch = decoded.batch;
-    const fresh = await writeBatch(mall, gatewayId, kind, batch);
-    if (!fresh) {
-      stats.duplicates++;
-      return;
-    }
-    stats.batches++;
-    stats.readings += batch.readings.length;
-    const lagMs = clock.now() - batch.sentAt;
-    if (lagMs > stats.lagMsMax) stats.lagMsMax = lagMs;
-    if (kind !== 'scale') {
-      observe(mall, batch.readings as (WifiReading | BleReading)[]);
-      lastArrivalWallMs.set(mallId, clock.now());
-    }
+    if (!mall) return dead(mallId, gatewayId, `unknown mall "${mallId}": no layout loaded for it`);
+    return {
+      kind: 'batch',
+      rows: decoded.batch.readings.length,
+      ack,
+      mall,
+      group: { mallId, gatewayId, kind, batch: decoded.batch },
+      fresh: false,
+    };
   }
 
   return {
     malls,
-    async handle(topic, payload) {
+    handle(topic, payload, ack) {
       freeTime.begin(clock.now());
       if (freeTime.inHand > stats.messagesInHandMax) stats.messagesInHandMax = freeTime.inHand;
-      try {
-        await take(topic, payload);
-      } finally {
+      const entry = toEntry(topic, payload, () => {
         freeTime.end(clock.now());
-      }
+        ack();
+      });
+      return queue.take(entry);
     },
+    drain: () => queue.drain(),
     async tick(wallNowMs) {
       const freeMs = freeTime.take(wallNowMs);
       for (const mall of malls.values()) {

@@ -1,13 +1,15 @@
 import mqtt from 'mqtt';
 import type { Logger } from 'pino';
+import { holdAcks } from './held-acks.ts';
 
-// Subscribes QoS 1 with a persistent session, and acknowledges each message only after
-// `onMessage` resolved (mqtt.js sends the PUBACK when handleMessage's callback runs, and reads
-// the next packet only then): the worker never holds more than one message it has not committed,
-// and TCP backpressure reaches the broker instead of memory growing here.
+// Subscribes QoS 1 with a persistent session. Each message goes to `onMessage` in arrival order,
+// one at a time; the next is read once `onMessage` resolves (the worker queues it; it resolves
+// later only when its bounded queue is full, and then TCP backpressure reaches the broker instead
+// of memory growing here). The PUBACK is held (`held-acks.ts`) until the worker calls the
+// message's `ack`, after its commit.
 //
-// A message stuck for long (the database is away): mqtt.js cannot read the PINGRESP queued behind
-// it, and after 1.5 keepalives would drop the connection. A reconnect makes Aedes re-send every
+// Reading stuck for long (the database is away and the queue is full): mqtt.js cannot read the
+// PINGRESP queued behind it, and after 1.5 keepalives would drop the connection. A reconnect makes Aedes re-send every
 // unacknowledged message while new ones flow again, so batches can arrive out of order (later than
 // the allowed lateness) besides twice. So while a message is in hand longer than half a keepalive,
 // the source sends PINGREQs itself and restarts mqtt.js' keepalive timer: the broker still hears
@@ -30,14 +32,18 @@ export interface MqttSourceOptions {
   keepaliveSec?: number | undefined;
   filters: readonly string[];
   logger: Logger;
-  onMessage(topic: string, payload: Buffer): Promise<void>;
+  /** Takes a message; `ack` acknowledges it (call it once it is committed). */
+  onMessage(topic: string, payload: Buffer, ack: () => void): Promise<void>;
   /** An error `onMessage` could not handle: the process should stop. */
   onFatal(err: unknown): void;
 }
 
 export interface MqttSource {
-  /** Stops taking messages and resolves once the one in hand is done with. */
-  close(): Promise<void>;
+  /**
+   * Stops taking messages, waits for the one being taken, runs `beforeDisconnect` (the worker
+   * commits and acknowledges what it holds), then disconnects.
+   */
+  close(beforeDisconnect?: () => Promise<void>): Promise<void>;
 }
 
 export async function createMqttSource(options: MqttSourceOptions): Promise<MqttSource> {
@@ -53,16 +59,20 @@ export async function createMqttSource(options: MqttSourceOptions): Promise<Mqtt
     connectTimeout: 10_000,
     manualConnect: true,
   });
+  const acks = holdAcks(client);
   let fatal = false;
   let closing = false;
   let previous: Promise<unknown> = Promise.resolve();
   let inHandSinceMs: number | undefined;
   client.handleMessage = (packet, done) => {
+    // QoS 1 messages have an id to acknowledge; a QoS 0 one has nothing to hold.
+    const held = packet.qos === 1 && packet.messageId !== undefined ? acks.hold(packet.messageId) : undefined;
+    const ack = held ? held.release : () => undefined;
     const handled = previous.then(async () => {
       if (fatal || closing) return false;
       inHandSinceMs = Date.now();
       try {
-        await options.onMessage(packet.topic, packet.payload as Buffer);
+        await options.onMessage(packet.topic, packet.payload as Buffer, ack);
       } finally {
         inHandSinceMs = undefined;
       }
@@ -115,12 +125,12 @@ export async function createMqttSource(options: MqttSourceOptions): Promise<Mqtt
   }
   log.info({ filters: options.filters }, 'subscribed');
   return {
-    /** Stops taking messages and resolves once the one in hand is done with. */
-    async close() {
+    async close(beforeDisconnect) {
       closing = true;
       clearInterval(stuckPinger);
-      await client.endAsync();
       await previous;
+      await beforeDisconnect?.();
+      await client.endAsync();
     },
   };
 }

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { AnyBatch, BleReading, ScaleReading, WifiReading } from '../../../core/src/messages.ts';
-import type { DeadLetter } from './insert-dead-letter.ts';
+import type { DeadLetter } from './dead-letter.ts';
 
 // A commit group: the batches and dead letters of several MQTT messages written in one
 // transaction, each statement over all of them (unnest arrays): the ledger claims, the sightings,
@@ -20,10 +20,16 @@ const CLAIM_SQL = `INSERT INTO ingested_batches (mall_id, gateway_id, seq, kind,
   ON CONFLICT (mall_id, gateway_id, seq) DO NOTHING
   RETURNING mall_id, gateway_id, seq`;
 
+// One statement per (mall, gateway, kind) in the group, with those as scalars: fewer arrays to
+// send and parse than one statement with them per row. Without any 802.11 details in the rows,
+// the shorter form leaves those columns NULL.
 const SIGHTINGS_SQL = `INSERT INTO sightings (time, mall_id, gateway_id, sensor_id, kind, device, rssi_dbm, randomized, frame_seq, ie_fingerprint)
-  SELECT to_timestamp(t / 1000), m, g, s, k, d, r, z, q, f
-  FROM unnest($1::double precision[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::smallint[],
-              $8::boolean[], $9::smallint[], $10::text[]) AS u(t, m, g, s, k, d, r, z, q, f)`;
+  SELECT to_timestamp(t / 1000), $1, $2, s, $3, d, r, z, q, f
+  FROM unnest($4::double precision[], $5::text[], $6::text[], $7::smallint[], $8::boolean[], $9::smallint[], $10::text[])
+    AS u(t, s, d, r, z, q, f)`;
+const SIGHTINGS_PLAIN_SQL = `INSERT INTO sightings (time, mall_id, gateway_id, sensor_id, kind, device, rssi_dbm, randomized)
+  SELECT to_timestamp(t / 1000), $1, $2, s, $3, d, r, z
+  FROM unnest($4::double precision[], $5::text[], $6::text[], $7::smallint[], $8::boolean[]) AS u(t, s, d, r, z)`;
 
 const SCALES_SQL = `INSERT INTO scale_readings (time, mall_id, gateway_id, sensor_id, member_id, weight_kg, impedance_ohm, body_fat_pct)
   SELECT to_timestamp(t / 1000), m, g, s, u, w, i, f
@@ -80,43 +86,49 @@ export async function writeGroup(
 }
 
 async function insertSightingRows(client: pg.ClientBase, batches: readonly GroupBatch[], fresh: boolean[]) {
-  let n = 0;
-  batches.forEach((b, i) => {
-    if (fresh[i] && b.kind !== 'scale') n += b.batch.readings.length;
-  });
-  if (n === 0) return;
-  const time = new Array<number>(n);
-  const mall = new Array<string>(n);
-  const gateway = new Array<string>(n);
-  const sensor = new Array<string>(n);
-  const kind = new Array<string>(n);
-  const device = new Array<string>(n);
-  const rssi = new Array<number>(n);
-  const randomized = new Array<boolean>(n);
-  const frameSeq = new Array<number | null>(n);
-  const fingerprint = new Array<string | null>(n);
-  let j = 0;
+  const byStream = new Map<string, GroupBatch[]>();
   batches.forEach((b, i) => {
     if (!fresh[i] || b.kind === 'scale') return;
-    for (const r of b.batch.readings as readonly (WifiReading | BleReading)[]) {
-      time[j] = r.heardAt;
-      mall[j] = b.mallId;
-      gateway[j] = b.gatewayId;
-      sensor[j] = r.sensorId;
-      kind[j] = b.kind;
-      device[j] = r.device;
-      rssi[j] = r.rssiDbm;
-      randomized[j] = r.randomized;
-      frameSeq[j] = 'frameSeq' in r ? (r.frameSeq ?? null) : null;
-      fingerprint[j] = 'ieFingerprint' in r ? (r.ieFingerprint ?? null) : null;
-      j++;
+    const key = keyOf(b.mallId, b.gatewayId, b.kind);
+    const list = byStream.get(key);
+    if (list) list.push(b);
+    else byStream.set(key, [b]);
+  });
+  for (const stream of byStream.values()) {
+    const first = stream[0] as GroupBatch;
+    let n = 0;
+    for (const b of stream) n += b.batch.readings.length;
+    const time = new Array<number>(n);
+    const sensor = new Array<string>(n);
+    const device = new Array<string>(n);
+    const rssi = new Array<number>(n);
+    const randomized = new Array<boolean>(n);
+    const frameSeq = new Array<number | null>(n);
+    const fingerprint = new Array<string | null>(n);
+    let details = false;
+    let j = 0;
+    for (const b of stream) {
+      for (const r of b.batch.readings as readonly (WifiReading | BleReading)[]) {
+        time[j] = r.heardAt;
+        sensor[j] = r.sensorId;
+        device[j] = r.device;
+        rssi[j] = r.rssiDbm;
+        randomized[j] = r.randomized;
+        const q = 'frameSeq' in r ? (r.frameSeq ?? null) : null;
+        const f = 'ieFingerprint' in r ? (r.ieFingerprint ?? null) : null;
+        frameSeq[j] = q;
+        fingerprint[j] = f;
+        if (q !== null || f !== null) details = true;
+        j++;
+      }
     }
-  });
-  await client.query({
-    name: 'group-sightings',
-    text: SIGHTINGS_SQL,
-    values: [time, mall, gateway, sensor, kind, device, rssi, randomized, frameSeq, fingerprint],
-  });
+    const head = [first.mallId, first.gatewayId, first.kind, time, sensor, device, rssi, randomized];
+    await client.query(
+      details
+        ? { name: 'group-sightings', text: SIGHTINGS_SQL, values: [...head, frameSeq, fingerprint] }
+        : { name: 'group-sightings-plain', text: SIGHTINGS_PLAIN_SQL, values: head },
+    );
+  }
 }
 
 async function insertScaleRows(client: pg.ClientBase, batches: readonly GroupBatch[], fresh: boolean[]) {
