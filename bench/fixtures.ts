@@ -1,7 +1,11 @@
 import type { WifiReading } from '../core/src/messages.ts';
 import { pseudonymize } from '../core/src/privacy.ts';
 
-/** Deterministic readings for benchmarks: `devices` phones heard by `sensors` sensors. */
+/**
+ * Deterministic readings for benchmarks: `devices` phones heard by `sensors` sensors. A phone stays
+ * near one sensor for 20,000 readings (~74 s of event time) and then moves on, as shoppers dwell:
+ * a phone that changed zone at every reading would make every reading a zone stay of its own.
+ */
 export function makeReadings(
   count: number,
   sensors: readonly string[],
@@ -17,7 +21,7 @@ export function makeReadings(
   const readings: WifiReading[] = new Array(count);
   for (let i = 0; i < count; i++) {
     readings[i] = {
-      sensorId: sensors[i % sensors.length]!,
+      sensorId: sensors[(((i * 7919) % devices) * 31 + Math.floor(i / 20_000)) % sensors.length]!,
       heardAt: startMs + Math.floor(i / 10) * 37,
       rssiDbm: -40 - (i % 50),
       device: pseudonyms[(i * 7919) % devices]!,
