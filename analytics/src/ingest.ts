@@ -149,14 +149,14 @@ export function createIngest(options: IngestOptions): Ingest {
     );
   }
 
-  function observe(mall: MallState, readings: readonly (WifiReading | BleReading)[]) {
+  function observe(mall: MallState, readings: readonly WifiReading[]) {
     for (const r of readings) {
       const zoneId = mall.sensorZone.get(r.sensorId);
       if (zoneId === undefined) {
         stats.unplacedReadings++;
         continue;
       }
-      addSighting(mall.occupancy, r.device, zoneId, r.rssiDbm, r.heardAt);
+      addSighting(mall.occupancy, r.device, zoneId, r.rssiDbm, r.heardAt, r.randomized);
     }
   }
 
@@ -204,7 +204,9 @@ export function createIngest(options: IngestOptions): Ingest {
       const lagMs = clock.now() - batch.sentAt;
       if (lagMs > stats.lagMsMax) stats.lagMsMax = lagMs;
       if (kind !== 'scale') {
-        observe(mall, batch.readings as (WifiReading | BleReading)[]);
+        // People are counted by their phones' WiFi probes. A BLE tag or the mall app is carried
+        // by someone whose phone is counted already: counting it too would count them twice.
+        if (kind === 'wifi') observe(mall, batch.readings as WifiReading[]);
         lastArrivalWallMs.set(mallId, clock.now());
       }
     },
