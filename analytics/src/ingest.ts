@@ -156,7 +156,7 @@ export function createIngest(options: IngestOptions): Ingest {
         stats.unplacedReadings++;
         continue;
       }
-      addSighting(mall.occupancy, r.device, zoneId, r.rssiDbm, r.heardAt, r.randomized);
+      addSighting(mall.occupancy, r.device, zoneId, r.rssiDbm, r.heardAt, r.randomized, r.sensorId);
     }
   }
 

@@ -60,7 +60,7 @@ import {
   type ZoneEstimatorOptions,
   type ZoneTrack,
 } from './zone-estimator.ts';
-import { createZoneGraph, type ZoneGraph, zoneIndex, zonesBetween } from './zone-graph.ts';
+import { createZoneGraph, TRANSIT_KINDS, type ZoneGraph, zoneIndex, zonesBetween } from './zone-graph.ts';
 
 export const BURST_WINDOW_MS = 3_000;
 export const MINUTE_MS = 60_000;
@@ -170,6 +170,8 @@ export interface OccupancyOptions {
   linker?: Partial<LinkerOptions>;
   /** A visit with less time inside the mall than this is a passer-by's (default VISITOR_MIN_INSIDE_MS). */
   visitorMinInsideMs?: number;
+  /** See SessionOptions.transitEdgeMs (default TRANSIT_EDGE_MS). */
+  transitEdgeMs?: number;
 }
 
 export interface MinuteRow {
@@ -193,9 +195,11 @@ export function createOccupancyState(
   options: OccupancyOptions,
   layout?: Pick<Layout, 'zones' | 'neighbours'> & Partial<Pick<Layout, 'sensors'>>,
 ): OccupancyState {
-  const outsideZones = new Set((layout?.zones ?? []).filter((z) => z.kind === 'outside').map((z) => z.id));
+  const zones = layout?.zones ?? [];
+  const outsideZones = new Set(zones.filter((z) => z.kind === 'outside').map((z) => z.id));
+  const transitZones = new Set(zones.filter((z) => TRANSIT_KINDS.has(z.kind)).map((z) => z.id));
   return {
-    sessionOptions: { ...options, outsideZones },
+    sessionOptions: { ...options, outsideZones, transitZones },
     options: { ...options },
     devices: new Map(),
     pending: [],
@@ -597,7 +601,8 @@ function runEventsBefore(
 /**
  * Applies every pending sighting the watermark has passed and closes every minute that ends at
  * or before it, returning one row per zone in `zoneIds` per closed minute (zeros included, so a
- * quiet zone reads 0, not missing).
+ * quiet zone reads 0, not missing): live rows for the minutes just closed, final rows for those
+ * that became final, at most one row per minute and zone (a final row replaces the live one).
  */
 export function closeMinutes(state: OccupancyState, zoneIds: readonly string[]): MinuteRow[] {
   const options = state.options;
@@ -620,9 +625,23 @@ export function closeMinutes(state: OccupancyState, zoneIds: readonly string[]):
   runEventsBefore(state, watermarkMs, zoneIds, rows);
   state.appliedToMs = watermarkMs;
   compactQueues(state);
+  dropSuperseded(rows);
   expireSessions(state.sessions, watermarkMs - BURST_WINDOW_MS - state.estimator.lagMs, state.sessionOptions);
   if (rows.length > 0) evictAbsent(state, watermarkMs);
   return rows;
+}
+
+/**
+ * A minute whose final count came in the same call as its live one keeps only the final rows: one
+ * row per minute and zone per call (a multi-row upsert cannot touch a row twice).
+ */
+function dropSuperseded(rows: MinuteRow[]): void {
+  const finals = new Set<number>();
+  for (const r of rows) if (r.final) finals.add(r.bucketMs);
+  if (finals.size === 0) return;
+  let n = 0;
+  for (const r of rows) if (r.final || !finals.has(r.bucketMs)) rows[n++] = r;
+  rows.length = n;
 }
 
 /** Moves event time forward without a sighting (a quiet mall still sees its minutes close). */

@@ -86,7 +86,18 @@ export interface SessionOptions {
   outsideZones?: ReadonlySet<string>;
   /** A visit with less time than this inside is a passer-by's (default VISITOR_MIN_INSIDE_MS). */
   visitorMinInsideMs?: number;
+  /** Zones people cross rather than stay in (corridors, escalators, the street...). */
+  transitZones?: ReadonlySet<string>;
+  /**
+   * Between a burst in a store and one in a transit zone, the person crossed into the transit
+   * zone at most this long before the burst there (or left it at most this long after): the
+   * stay boundary moves from the midpoint toward the transit burst. Default TRANSIT_EDGE_MS.
+   */
+  transitEdgeMs?: number;
 }
+
+/** Default of `transitEdgeMs`: about half the time it takes to cross a corridor. */
+export const TRANSIT_EDGE_MS = 10_000;
 
 /** Default minimum time inside for a visitor: a burst or two at the door is someone passing by. */
 export const VISITOR_MIN_INSIDE_MS = 60_000;
@@ -180,7 +191,7 @@ export function observeBurst(
     s.stayBursts += bursts;
     return;
   }
-  const boundaryMs = Math.round((s.stayLastMs + atMs) / 2);
+  const boundaryMs = stayBoundaryMs(s.stayZoneId, s.stayLastMs, zoneId, atMs, options);
   closeStay(state, s, boundaryMs, options);
   s.visitStays++;
   s.stayDevice = device;
@@ -188,6 +199,29 @@ export function observeBurst(
   s.stayStartMs = boundaryMs;
   s.stayLastMs = atMs;
   s.stayBursts = bursts;
+}
+
+/**
+ * When a device last heard in `fromZone` at `fromMs` and next in `toZone` at `toMs` changed zones:
+ * the midpoint, unless one side is a transit zone and the other is not (then close to the burst
+ * in the transit zone: nobody lingers long in a corridor).
+ */
+function stayBoundaryMs(
+  fromZone: string,
+  fromMs: number,
+  toZone: string,
+  toMs: number,
+  o: SessionOptions,
+): number {
+  const mid = Math.round((fromMs + toMs) / 2);
+  const transit = o.transitZones;
+  if (transit === undefined) return mid;
+  const edgeMs = o.transitEdgeMs ?? TRANSIT_EDGE_MS;
+  const fromTransit = transit.has(fromZone);
+  const toTransit = transit.has(toZone);
+  if (toTransit && !fromTransit) return Math.max(mid, toMs - edgeMs);
+  if (fromTransit && !toTransit) return Math.min(mid, fromMs + edgeMs);
+  return mid;
 }
 
 /**
