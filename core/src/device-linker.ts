@@ -140,15 +140,16 @@ export function noteRandomizedBurst(
 
 /**
  * The predecessor of a new randomized device first heard at `firstMs` in zone `firstZone`, or
- * undefined. `candidateOf(device)` describes a device that is randomized and has an open visit
- * (undefined otherwise).
+ * undefined. `candidateOf(device, lastStepMs)` describes a device that is randomized, has an open
+ * visit and was last heard at lastStepMs (undefined otherwise); its answer is read at once, so it
+ * may reuse one object.
  */
 export function findPredecessor(
   state: LinkerState,
   graph: ZoneGraph,
   o: LinkerOptions,
   succ: LinkSuccessor,
-  candidateOf: (device: string) => LinkCandidate | undefined,
+  candidateOf: (device: string, lastStepMs: number) => LinkCandidate | undefined,
 ): { device: string; doubtful: boolean } | undefined {
   const { device: successor, firstMs, firstZone } = succ;
   if (graph.outside[firstZone] === 1) {
@@ -158,15 +159,22 @@ export function findPredecessor(
   let best: string | undefined;
   let bestScore = Number.NEGATIVE_INFINITY;
   let second = Number.NEGATIVE_INFINITY;
-  for (let i = state.recentMs.length - 1; i >= state.head; i--) {
+  // The newest entry before the successor's first burst (entries are in time order).
+  let lo = state.head;
+  let hi = state.recentMs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (state.recentMs[mid]! < firstMs) lo = mid + 1;
+    else hi = mid;
+  }
+  for (let i = lo - 1; i >= state.head; i--) {
     const atMs = state.recentMs[i]!;
-    if (atMs >= firstMs) continue;
     const gapMs = firstMs - atMs;
     if (gapMs > o.maxGapMs) break;
     const device = state.recentDevice[i]!;
     if (device === successor) continue;
-    const c = candidateOf(device);
     // Only the device's newest burst counts: an older entry means it was heard again since.
+    const c = candidateOf(device, atMs);
     if (c === undefined || c.lastStepMs !== atMs) continue;
     if (graph.outside[c.lastZone] === 1) continue;
     const hops = zoneHops(graph, c.lastZone, firstZone);

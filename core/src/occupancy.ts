@@ -35,6 +35,7 @@ import {
   createLinkerState,
   DEFAULT_LINKER,
   findPredecessor,
+  type LinkCandidate,
   type LinkerOptions,
   type LinkerState,
   noteRandomizedBurst,
@@ -54,6 +55,7 @@ import {
 } from './sessions.ts';
 import {
   addStep,
+  type BurstObservation,
   createZoneTrack,
   DEFAULT_ZONE_ESTIMATOR,
   decideOldest,
@@ -87,15 +89,20 @@ export interface PendingSighting {
 }
 
 export interface DeviceState {
+  /** The device (pseudonym). */
+  id: string;
   /** Causal zone estimate ('' until the first burst completes). */
   zoneId: string;
   burstStartMs: number;
   /** The burst being collected: zone indices and the strongest RSSI in each. */
   burstZones: number[];
   burstRssiDbm: number[];
+  /** Entries of burstZones / burstRssiDbm in use (the arrays are reused from burst to burst). */
+  burstZoneCount: number;
   /** The same per sensor (radio map indices), while every reading of the burst came from a mapped sensor. */
   burstSensors: number[];
   burstSensorRssiDbm: number[];
+  burstSensorCount: number;
   burstMapped: boolean;
   firstSeenMs: number;
   lastSeenMs: number;
@@ -134,11 +141,11 @@ export interface OccupancyState {
   /** Visits and zone stays, fed with each decided burst. */
   sessions: SessionState;
   /** Bursts in the order they started (device, start), waiting to complete; `burstHead` is the next. */
-  burstQueueDevice: string[];
+  burstQueueDevice: DeviceState[];
   burstQueueStartMs: number[];
   burstHead: number;
   /** Steps in the order they were taken (device, step time), waiting for their decision. */
-  decisionQueueDevice: string[];
+  decisionQueueDevice: DeviceState[];
   decisionQueueMs: number[];
   decisionHead: number;
   /** Starts of minutes written live, waiting for their final count (oldest first). */
@@ -153,6 +160,10 @@ export interface OccupancyState {
   options: Readonly<OccupancyOptions>;
   /** `options` plus the layout's outside zones, for the sessionizer. */
   sessionOptions: Readonly<SessionOptions>;
+  /** Reused for every burst handed to a zone track (no allocation per burst). */
+  scratch: BurstObservation;
+  /** Reused to describe each link candidate to the linker. */
+  candidate: LinkCandidate;
 }
 
 export interface OccupancyOptions {
@@ -224,6 +235,8 @@ export function createOccupancyState(
         ? undefined
         : createRadioMap({ ...layout, sensors: layout.sensors }, options.radioMap),
     estimator: { ...DEFAULT_ZONE_ESTIMATOR, ...options.zoneEstimator },
+    scratch: { zones: [], rssiDbm: [], count: 0, sensors: [], sensorRssiDbm: [], sensorCount: 0 },
+    candidate: { device: '', lastStepMs: 0, lastZone: -1, gapMs: Number.NaN, zones: [], rssiDbm: [] },
     linker: createLinkerState(),
     linkerOptions: { ...DEFAULT_LINKER, ...options.linker },
   };
@@ -240,41 +253,41 @@ export function presenceOf(d: DeviceState, presenceMs: number): number {
 }
 
 /** Hands the device's current burst to its zone track (the burst is complete). */
-function feedBurst(state: OccupancyState, device: string, d: DeviceState): void {
+function feedBurst(state: OccupancyState, d: DeviceState): void {
   d.burstFed = true;
   if (!Number.isNaN(d.lastStepMs)) {
     const gap = d.burstStartMs - d.lastStepMs;
     if (gap <= MAX_RHYTHM_GAP_MS) d.gapMs = Number.isNaN(d.gapMs) ? gap : d.gapMs + (gap - d.gapMs) / 4;
   }
-  const obs = d.burstMapped
-    ? {
-        zones: d.burstZones,
-        rssiDbm: d.burstRssiDbm,
-        sensors: d.burstSensors,
-        sensorRssiDbm: d.burstSensorRssiDbm,
-      }
-    : { zones: d.burstZones, rssiDbm: d.burstRssiDbm };
+  const obs = state.scratch;
+  obs.zones = d.burstZones;
+  obs.rssiDbm = d.burstRssiDbm;
+  obs.count = d.burstZoneCount;
+  obs.sensors = d.burstSensors;
+  obs.sensorRssiDbm = d.burstSensorRssiDbm;
+  obs.sensorCount = d.burstMapped ? d.burstSensorCount : 0;
   addStep(d.track, state.graph, state.estimator, obs, d.burstStartMs, state.radioMap);
   d.lastStepMs = d.burstStartMs;
   d.zoneId = state.graph.ids[d.track.filtered]!;
   if (d.randomized) {
     if (d.firstZones.length === 0) {
-      d.firstZones = d.burstZones.slice();
-      d.firstRssiDbm = d.burstRssiDbm.slice();
+      d.firstZones = d.burstZones.slice(0, d.burstZoneCount);
+      d.firstRssiDbm = d.burstRssiDbm.slice(0, d.burstZoneCount);
     }
-    d.lastZones = d.burstZones.slice();
-    d.lastRssiDbm = d.burstRssiDbm.slice();
+    d.lastZones = d.burstZones.slice(0, d.burstZoneCount);
+    d.lastRssiDbm = d.burstRssiDbm.slice(0, d.burstZoneCount);
     const retainMs = state.linkerOptions.maxGapMs + state.estimator.lagMs + 2 * BURST_WINDOW_MS;
-    noteRandomizedBurst(state.linker, device, d.burstStartMs, retainMs);
+    noteRandomizedBurst(state.linker, d.id, d.burstStartMs, retainMs);
   }
-  state.decisionQueueDevice.push(device);
+  state.decisionQueueDevice.push(d);
   state.decisionQueueMs.push(d.burstStartMs);
 }
 
 /** Decides the device's oldest undecided step, if it is the one taken at `stepMs`, and sessionizes it. */
-function decideStep(state: OccupancyState, device: string, stepMs: number): void {
-  const d = state.devices.get(device);
-  if (d === undefined || d.track.stepMs[0] !== stepMs) return;
+function decideStep(state: OccupancyState, d: DeviceState, stepMs: number): void {
+  // A step already decided, or a device state since forgotten, has nothing waiting.
+  if (d.track.stepMs[0] !== stepMs) return;
+  const device = d.id;
   const fromZone = d.track.rootZone;
   const fromMs = d.track.rootMs;
   const zone = decideOldest(d.track, state.graph, state.estimator);
@@ -289,18 +302,17 @@ function decideStep(state: OccupancyState, device: string, stepMs: number): void
       zones: d.firstZones,
       rssiDbm: d.firstRssiDbm,
     };
-    const link = findPredecessor(state.linker, state.graph, state.linkerOptions, successor, (c) => {
+    const view = state.candidate; // one object, refilled per candidate: the linker keeps none
+    const link = findPredecessor(state.linker, state.graph, state.linkerOptions, successor, (c, atMs) => {
       const p = state.devices.get(c);
-      return p?.randomized && sessions.devices.has(c)
-        ? {
-            device: c,
-            lastStepMs: p.lastStepMs,
-            lastZone: p.track.rootZone,
-            gapMs: p.gapMs,
-            zones: p.lastZones,
-            rssiDbm: p.lastRssiDbm,
-          }
-        : undefined;
+      if (!p?.randomized || p.lastStepMs !== atMs || !sessions.devices.has(c)) return undefined;
+      view.device = c;
+      view.lastStepMs = p.lastStepMs;
+      view.lastZone = p.track.rootZone;
+      view.gapMs = p.gapMs;
+      view.zones = p.lastZones;
+      view.rssiDbm = p.lastRssiDbm;
+      return view;
     });
     if (link !== undefined) linkDevice(sessions, link.device, device, link.doubtful);
     else orphan = state.graph.arrival[zone] !== 1;
@@ -320,7 +332,8 @@ function decideStep(state: OccupancyState, device: string, stepMs: number): void
 
 /**
  * Applies one sighting to the device states: `zoneId` is the zone of the sensor that heard it.
- * A reading older than the device's current burst cannot move it.
+ * A reading older than the device's current burst cannot move it. Returns true when the sighting
+ * started a burst (it completes BURST_WINDOW_MS later).
  */
 export function applySighting(
   state: OccupancyState,
@@ -330,10 +343,11 @@ export function applySighting(
   heardAtMs: number,
   randomized = false,
   sensorId?: string,
-): void {
+): boolean {
   const zone = zoneIndex(state.graph, zoneId);
   const sensor = sensorId === undefined ? -1 : (state.radioMap?.sensorIndex.get(sensorId) ?? -1);
   let d = state.devices.get(device);
+  let started = false;
   if (d !== undefined && heardAtMs - d.lastSeenMs > forgetAfterMs(state) && forgettable(d)) {
     // Silent long enough to be evicted: start afresh whether or not `evictAbsent` ran yet, so
     // the result does not depend on when the shell closed minutes.
@@ -342,12 +356,15 @@ export function applySighting(
   }
   if (d === undefined) {
     d = {
+      id: device,
       zoneId: '',
       burstStartMs: heardAtMs,
       burstZones: [],
       burstRssiDbm: [],
+      burstZoneCount: 0,
       burstSensors: [],
       burstSensorRssiDbm: [],
+      burstSensorCount: 0,
       burstMapped: true,
       firstSeenMs: heardAtMs,
       lastSeenMs: heardAtMs,
@@ -362,41 +379,46 @@ export function applySighting(
       lastRssiDbm: [],
     };
     state.devices.set(device, d);
-    state.burstQueueDevice.push(device);
+    state.burstQueueDevice.push(d);
     state.burstQueueStartMs.push(heardAtMs);
+    started = true;
   } else {
     if (heardAtMs > d.lastSeenMs) d.lastSeenMs = heardAtMs;
     if (heardAtMs < d.firstSeenMs) d.firstSeenMs = heardAtMs;
-    if (heardAtMs < d.burstStartMs) return;
+    if (heardAtMs < d.burstStartMs) return false;
     if (heardAtMs - d.burstStartMs > BURST_WINDOW_MS) {
       // Only a late sighting can find its device's previous burst not yet handed on.
-      if (!d.burstFed) feedBurst(state, device, d);
+      if (!d.burstFed) feedBurst(state, d);
       d.burstFed = false;
       d.burstStartMs = heardAtMs;
-      d.burstZones.length = 0;
-      d.burstRssiDbm.length = 0;
-      d.burstSensors.length = 0;
-      d.burstSensorRssiDbm.length = 0;
+      d.burstZoneCount = 0;
+      d.burstSensorCount = 0;
       d.burstMapped = true;
-      state.burstQueueDevice.push(device);
+      state.burstQueueDevice.push(d);
       state.burstQueueStartMs.push(heardAtMs);
-    } else if (d.burstFed) return; // a late reading for a burst already handed on
+      started = true;
+    } else if (d.burstFed) return false; // a late reading for a burst already handed on
   }
-  addMax(d.burstZones, d.burstRssiDbm, zone, rssiDbm);
+  d.burstZoneCount = addMax(d.burstZones, d.burstRssiDbm, d.burstZoneCount, zone, rssiDbm);
   if (sensor < 0) d.burstMapped = false;
-  else addMax(d.burstSensors, d.burstSensorRssiDbm, sensor, rssiDbm);
+  else d.burstSensorCount = addMax(d.burstSensors, d.burstSensorRssiDbm, d.burstSensorCount, sensor, rssiDbm);
+  return started;
 }
 
-/** Keeps the strongest reading per key in parallel arrays (a burst has a handful of keys). */
-function addMax(keys: number[], values: number[], key: number, value: number): void {
-  for (let i = 0; i < keys.length; i++) {
+/**
+ * Keeps the strongest reading per key in the first `count` entries of parallel arrays (a burst has
+ * a handful of keys); returns the new count.
+ */
+function addMax(keys: number[], values: number[], count: number, key: number, value: number): number {
+  for (let i = 0; i < count; i++) {
     if (keys[i] === key) {
       if (value > values[i]!) values[i] = value;
-      return;
+      return count;
     }
   }
-  keys.push(key);
-  values.push(value);
+  keys[count] = key;
+  values[count] = value;
+  return count + 1;
 }
 
 /**
@@ -516,9 +538,9 @@ function nextBurstDoneMs(state: OccupancyState): number {
   const devices = state.burstQueueDevice;
   const starts = state.burstQueueStartMs;
   while (state.burstHead < devices.length) {
-    const d = state.devices.get(devices[state.burstHead]!);
+    const d = devices[state.burstHead]!;
     // A burst already fed (late data), or replaced by a later one, is skipped.
-    if (d !== undefined && !d.burstFed && d.burstStartMs === starts[state.burstHead]) {
+    if (!d.burstFed && d.burstStartMs === starts[state.burstHead]) {
       return starts[state.burstHead]! + BURST_WINDOW_MS;
     }
     state.burstHead++;
@@ -544,6 +566,28 @@ function compactQueues(state: OccupancyState): void {
 }
 
 /**
+ * From a minute's start to its final count: once decisions have passed its end by the visit idle
+ * gap, nothing can still end before it (the +1 makes "passed" strict).
+ */
+function finalDelayMs(state: OccupancyState): number {
+  return MINUTE_MS + state.options.visitIdleMs + BURST_WINDOW_MS + state.estimator.lagMs + 1;
+}
+
+/** The earliest burst completion, decision or final count waiting (Infinity: none). */
+function nextEventMs(state: OccupancyState): number {
+  const doneMs = nextBurstDoneMs(state);
+  const dh = state.decisionHead;
+  const decideMs =
+    dh < state.decisionQueueMs.length
+      ? state.decisionQueueMs[dh]! + BURST_WINDOW_MS + state.estimator.lagMs
+      : Number.POSITIVE_INFINITY;
+  const fh = state.finalHead;
+  const finalMs =
+    fh < state.finalQueue.length ? state.finalQueue[fh]! + finalDelayMs(state) : Number.POSITIVE_INFINITY;
+  return Math.min(doneMs, decideMs, finalMs);
+}
+
+/**
  * Runs the events due before a sighting at `limitMs` (or before the watermark `limitMs`): minute
  * closes at or before it, burst completions and decisions strictly before it, in event-time order
  * (close, then completion, then decision at equal times).
@@ -557,9 +601,7 @@ function runEventsBefore(
   const options = state.options;
   const quietAfterMs = options.presenceMs + QUIET_MINUTES_WRITTEN * MINUTE_MS;
   const decisionDelayMs = BURST_WINDOW_MS + state.estimator.lagMs;
-  // A minute is final once decisions have passed its end by the visit idle gap (nothing can
-  // still end before it): the +1 makes "passed" strict.
-  const finalDelayMs = MINUTE_MS + options.visitIdleMs + decisionDelayMs + 1;
+  const finalMsAfterStart = finalDelayMs(state);
   for (;;) {
     const startMs = state.minuteStartMs!;
     const closeMs = startMs + MINUTE_MS;
@@ -576,7 +618,7 @@ function runEventsBefore(
         : Number.POSITIVE_INFINITY;
     const fh = state.finalHead;
     const finalMs =
-      fh < state.finalQueue.length ? state.finalQueue[fh]! + finalDelayMs : Number.POSITIVE_INFINITY;
+      fh < state.finalQueue.length ? state.finalQueue[fh]! + finalMsAfterStart : Number.POSITIVE_INFINITY;
     // In event-time order; at equal times: close, completion, decision, final count.
     const next = Math.min(closeMs <= limitMs ? closeMs : Number.POSITIVE_INFINITY, doneMs, decideMs, finalMs);
     if (next === Number.POSITIVE_INFINITY || (next >= limitMs && !(closeMs === next && closeMs <= limitMs)))
@@ -585,8 +627,7 @@ function runEventsBefore(
       closeMinute(state, startMs, zoneIds, options.presenceMs, rows);
       state.minuteStartMs = closeMs;
     } else if (doneMs === next) {
-      const device = state.burstQueueDevice[state.burstHead]!;
-      feedBurst(state, device, state.devices.get(device)!);
+      feedBurst(state, state.burstQueueDevice[state.burstHead]!);
       state.burstHead++;
     } else if (decideMs === next) {
       decideStep(state, state.decisionQueueDevice[dh]!, state.decisionQueueMs[dh]!);
@@ -613,12 +654,22 @@ export function closeMinutes(state: OccupancyState, zoneIds: readonly string[]):
   const pending = state.pending;
   if (!state.pendingSorted) pending.sort(comparePending);
   state.pendingSorted = true;
+  // Between events, sightings apply back to back: the queues are only looked at again once a
+  // sighting reaches the next event (or starts a burst, which is one).
+  let closeMs = state.minuteStartMs + MINUTE_MS;
+  let eventMs = nextEventMs(state);
   let n = 0;
   for (; n < pending.length; n++) {
     const s = pending[n]!;
     if (s.heardAtMs >= watermarkMs) break;
-    runEventsBefore(state, s.heardAtMs, zoneIds, rows);
-    applySighting(state, s.device, s.zoneId, s.rssiDbm, s.heardAtMs, s.randomized, s.sensorId);
+    if (s.heardAtMs >= closeMs || s.heardAtMs > eventMs) {
+      runEventsBefore(state, s.heardAtMs, zoneIds, rows);
+      closeMs = state.minuteStartMs + MINUTE_MS;
+      eventMs = nextEventMs(state);
+    }
+    if (applySighting(state, s.device, s.zoneId, s.rssiDbm, s.heardAtMs, s.randomized, s.sensorId)) {
+      if (s.heardAtMs + BURST_WINDOW_MS < eventMs) eventMs = s.heardAtMs + BURST_WINDOW_MS;
+    }
     if (s.heardAtMs > state.lastAppliedHeardMs) state.lastAppliedHeardMs = s.heardAtMs;
   }
   state.pending = n === pending.length ? [] : pending.slice(n);

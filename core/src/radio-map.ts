@@ -45,6 +45,8 @@ export interface RadioMap {
   zoneLevels: Float32Array[];
   /** Sensors per row (all sensors; NaN where the sensor cannot hear the point). */
   sensors: number;
+  /** Per zone, per sensor: 1 when the sensor can hear some point of the zone (a quick rejection). */
+  zoneHears: Uint8Array[];
   /** 1 / (2σ²). */
   inverseTwoVar: number;
 }
@@ -100,16 +102,23 @@ export function createRadioMap(
     });
     return levels;
   });
+  const zoneHears = zoneLevels.map((levels) => {
+    const hears = new Uint8Array(sensors.length);
+    for (let i = 0; i < levels.length; i++) if (!Number.isNaN(levels[i]!)) hears[i % sensors.length] = 1;
+    return hears;
+  });
   return {
     sensorIndex: new Map(sensors.map((s, i) => [s.id, i])),
     zoneLevels,
+    zoneHears,
     sensors: sensors.length,
     inverseTwoVar: 1 / (2 * o.sigmaDb * o.sigmaDb),
   };
 }
 
 /**
- * Log-likelihood score of `zone` (layout index) for a burst heard by `sensorIdx` at `rssiDbm`:
+ * Log-likelihood score of `zone` (layout index) for a burst heard by `sensorIdx` at `rssiDbm`
+ * (their first `heard` entries):
  * the best fit over the zone's points (see the header); −Infinity when no point of the zone is in
  * range of every sensor that heard the burst.
  */
@@ -118,31 +127,26 @@ export function scoreZone(
   zone: number,
   sensorIdx: readonly number[],
   rssiDbm: readonly number[],
+  heard = sensorIdx.length,
 ): number {
   const levels = map.zoneLevels[zone];
-  if (levels === undefined) return Number.NEGATIVE_INFINITY;
+  const hears = map.zoneHears[zone];
+  if (levels === undefined || hears === undefined || heard === 0) return Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < heard; i++) if (hears[sensorIdx[i]!] === 0) return Number.NEGATIVE_INFINITY;
   const n = map.sensors;
-  const heard = sensorIdx.length;
   let best = Number.POSITIVE_INFINITY;
   for (let row = 0; row < levels.length; row += n) {
+    // One pass: with e = reading − expected, the misfit around the best offset (the mean e) is
+    // Σe² − (Σe)²/n. A sensor out of range of the point (NaN) rules the point out.
     let sum = 0;
-    let inRange = true;
+    let sumSq = 0;
     for (let i = 0; i < heard; i++) {
-      const expected = levels[row + sensorIdx[i]!]!;
-      if (Number.isNaN(expected)) {
-        inRange = false;
-        break;
-      }
-      sum += rssiDbm[i]! - expected;
+      const e = rssiDbm[i]! - levels[row + sensorIdx[i]!]!;
+      sum += e;
+      sumSq += e * e;
     }
-    if (!inRange) continue;
-    const offset = sum / heard;
-    let sse = 0;
-    for (let i = 0; i < heard; i++) {
-      const e = rssiDbm[i]! - levels[row + sensorIdx[i]!]! - offset;
-      sse += e * e;
-    }
-    if (sse < best) best = sse;
+    const sse = sumSq - (sum * sum) / heard;
+    if (sse < best) best = sse; // NaN never compares less
   }
   return best === Number.POSITIVE_INFINITY ? Number.NEGATIVE_INFINITY : -best * map.inverseTwoVar;
 }

@@ -77,6 +77,8 @@ export interface SessionState {
    * listed instant T it covers (startMs <= T < endMs). See `watchMinute`.
    */
   coverage: Map<number, Map<string, number>>;
+  /** No open visit was last heard before this (a lower bound): `expireSessions` skips its scan until then. */
+  oldestLastMs: number;
 }
 
 export interface SessionOptions {
@@ -103,7 +105,13 @@ export const TRANSIT_EDGE_MS = 10_000;
 export const VISITOR_MIN_INSIDE_MS = 60_000;
 
 export function createSessionState(): SessionState {
-  return { devices: new Map(), closedStays: [], closedVisits: [], coverage: new Map() };
+  return {
+    devices: new Map(),
+    closedStays: [],
+    closedVisits: [],
+    coverage: new Map(),
+    oldestLastMs: Number.POSITIVE_INFINITY,
+  };
 }
 
 const MINUTE_MS = 60_000;
@@ -164,6 +172,7 @@ export function observeBurst(
   }
   const bursts = inferred ? 0 : 1;
   if (s === undefined) {
+    if (atMs < state.oldestLastMs) state.oldestLastMs = atMs;
     state.devices.set(device, {
       visitDevice: device,
       visitDevices: 1,
@@ -271,9 +280,13 @@ export function markOrphan(state: SessionState, device: string): void {
 
 /** Closes every visit silent for longer than `visitIdleMs` at `watermarkMs`. */
 export function expireSessions(state: SessionState, watermarkMs: number, options: SessionOptions): void {
+  if (watermarkMs - state.oldestLastMs <= options.visitIdleMs) return; // nothing can have expired
+  let oldest = Number.POSITIVE_INFINITY;
   for (const [device, s] of state.devices) {
     if (watermarkMs - s.visitLastMs > options.visitIdleMs) closeVisit(state, device, s, options);
+    else if (s.visitLastMs < oldest) oldest = s.visitLastMs;
   }
+  state.oldestLastMs = oldest;
 }
 
 /** Hands the closed stays and visits to the caller and empties the queues. */

@@ -56,13 +56,18 @@ export const DEFAULT_ZONE_ESTIMATOR: Readonly<ZoneEstimatorOptions> = Object.fre
   pruneScore: 10,
 });
 
-/** One burst's observation: zones (graph indices, distinct) and the strongest RSSI heard in each. */
+/**
+ * One burst's observation: zones (graph indices, distinct) and the strongest RSSI heard in each,
+ * in the first `count` entries; the same per sensor (radio map indices) in the first `sensorCount`
+ * entries, 0 unless every sensor that heard it is on the map.
+ */
 export interface BurstObservation {
   zones: number[];
   rssiDbm: number[];
-  /** The same per sensor (radio map indices), when every sensor that heard it is on the map. */
-  sensors?: number[];
-  sensorRssiDbm?: number[];
+  count: number;
+  sensors: number[];
+  sensorRssiDbm: number[];
+  sensorCount: number;
 }
 
 /** A device's undecided steps, oldest first, in parallel arrays. */
@@ -78,10 +83,14 @@ export interface ZoneTrack {
   back: number[][];
   /** Zone decided for the step before the window (-1: none; the window then starts fresh). */
   rootZone: number;
+  /** [rootZone], kept to step from without allocating. */
+  rootCands: number[];
   /** Time of that step (NaN when none). */
   rootMs: number;
   /** Causal estimate: best zone of the newest step (-1 before the first). */
   filtered: number;
+  /** Arrays of decided steps, reused by the next ones (a track takes no memory per burst). */
+  spare: number[][];
 }
 
 export function createZoneTrack(): ZoneTrack {
@@ -92,9 +101,23 @@ export function createZoneTrack(): ZoneTrack {
     delta: [],
     back: [],
     rootZone: -1,
+    rootCands: [-1],
     rootMs: Number.NaN,
     filtered: -1,
+    spare: [],
   };
+}
+
+const ROOT_DELTA: readonly number[] = Object.freeze([0]);
+
+/** An array recycled from a decided step when one is spare (its contents are overwritten). */
+function takeArray(track: ZoneTrack): number[] {
+  return track.spare.pop() ?? [];
+}
+
+/** Trims recycled arrays to the `n` entries written (setting a length is slow: only when it changes). */
+function trim(a: number[], n: number): void {
+  if (a.length !== n) a.length = n;
 }
 
 function transition(
@@ -175,8 +198,9 @@ function argmax(values: readonly number[], cands: readonly number[]): number {
 }
 
 /**
- * Emissions from the radio map: every zone that fits within pruneScore of the best, plus `keep`
- * if it fits at all. False when the map cannot place the burst (unknown sensors, nothing fits).
+ * Emissions from the radio map, written to the front of `cands` / `emit`: every zone that fits
+ * within pruneScore of the best, plus `keep` if it fits at all. Returns how many; 0 when the map
+ * cannot place the burst (unknown sensors, nothing fits).
  */
 function mapEmissions(
   map: RadioMap,
@@ -185,30 +209,28 @@ function mapEmissions(
   keep: number,
   cands: number[],
   emit: number[],
-): boolean {
-  const sensors = obs.sensors;
-  const rssi = obs.sensorRssiDbm;
-  if (sensors === undefined || rssi === undefined || sensors.length === 0) return false;
+): number {
+  const { sensors, sensorRssiDbm: rssi, sensorCount } = obs;
+  if (sensorCount === 0) return 0;
   let best = Number.NEGATIVE_INFINITY;
+  let fitting = 0;
   for (let z = 0; z < map.zoneLevels.length; z++) {
-    const score = scoreZone(map, z, sensors, rssi);
+    const score = scoreZone(map, z, sensors, rssi, sensorCount);
     if (score === Number.NEGATIVE_INFINITY) continue;
-    cands.push(z);
-    emit.push(score);
+    cands[fitting] = z;
+    emit[fitting] = score;
+    fitting++;
     if (score > best) best = score;
   }
-  if (cands.length === 0) return false;
   let n = 0;
-  for (let k = 0; k < cands.length; k++) {
+  for (let k = 0; k < fitting; k++) {
     if (emit[k]! >= best - o.pruneScore || cands[k] === keep) {
       cands[n] = cands[k]!;
       emit[n] = emit[k]! - best;
       n++;
     }
   }
-  cands.length = n;
-  emit.length = n;
-  return true;
+  return n;
 }
 
 /**
@@ -224,38 +246,47 @@ export function addStep(
   map?: RadioMap,
 ): void {
   const last = track.stepMs.length - 1;
-  const prevCands = last >= 0 ? track.cands[last]! : track.rootZone >= 0 ? [track.rootZone] : undefined;
+  const prevCands = last >= 0 ? track.cands[last]! : track.rootZone >= 0 ? track.rootCands : undefined;
+  const prevDelta = last >= 0 ? track.delta[last]! : ROOT_DELTA;
   // The zone it was in stays a candidate even when the burst points elsewhere.
-  const keep =
-    prevCands === undefined ? -1 : prevCands[argmax(last >= 0 ? track.delta[last]! : [0], prevCands)]!;
-  const cands: number[] = [];
-  const emit: number[] = [];
-  if (map === undefined || !mapEmissions(map, o, obs, keep, cands, emit)) {
-    const { zones, rssiDbm } = obs;
+  const keep = prevCands === undefined ? -1 : prevCands[argmax(prevDelta, prevCands)]!;
+  const cands = takeArray(track);
+  const emit = takeArray(track);
+  let n = map === undefined ? 0 : mapEmissions(map, o, obs, keep, cands, emit);
+  if (n === 0) {
+    const { zones, rssiDbm, count } = obs;
     let strongest = Number.NEGATIVE_INFINITY;
     let weakest = Number.POSITIVE_INFINITY;
-    for (const r of rssiDbm) {
+    let keepHeard = false;
+    for (let i = 0; i < count; i++) {
+      const r = rssiDbm[i]!;
       if (r > strongest) strongest = r;
       if (r < weakest) weakest = r;
+      if (zones[i] === keep) keepHeard = true;
     }
-    for (let i = 0; i < zones.length; i++) {
-      cands.push(zones[i]!);
-      emit.push(o.rssiWeightPerDb * (rssiDbm[i]! - strongest));
+    for (let i = 0; i < count; i++) {
+      cands[n] = zones[i]!;
+      emit[n] = o.rssiWeightPerDb * (rssiDbm[i]! - strongest);
+      n++;
     }
-    if (keep >= 0 && !cands.includes(keep)) {
-      cands.push(keep);
-      emit.push(o.rssiWeightPerDb * (weakest - o.unheardPenaltyDb - strongest));
+    if (keep >= 0 && !keepHeard) {
+      cands[n] = keep;
+      emit[n] = o.rssiWeightPerDb * (weakest - o.unheardPenaltyDb - strongest);
+      n++;
     }
   }
-  const delta = new Array<number>(cands.length);
-  const back = new Array<number>(cands.length);
+  trim(cands, n);
+  trim(emit, n);
+  const delta = takeArray(track);
+  const back = takeArray(track);
+  trim(delta, n);
+  trim(back, n);
   if (prevCands === undefined) {
     // A device seen for the first time most likely just walked in.
     for (let k = 0; k < cands.length; k++) if (graph.arrival[cands[k]!] === 1) emit[k]! += o.arrivalBonus;
     restart(emit, delta, back);
   } else {
     const prevMs = last >= 0 ? track.stepMs[last]! : track.rootMs;
-    const prevDelta = last >= 0 ? track.delta[last]! : [0];
     if (!forward(graph, o, prevCands, prevDelta, atMs - prevMs, cands, emit, delta, back)) {
       restart(emit, delta, back);
     }
@@ -289,15 +320,13 @@ export function decideOldest(track: ZoneTrack, graph: ZoneGraph, o: ZoneEstimato
   }
   const zone = track.cands[0]![k]!;
   track.rootZone = zone;
+  track.rootCands[0] = zone;
   track.rootMs = t0;
   track.stepMs.shift();
-  track.cands.shift();
-  track.emit.shift();
-  track.delta.shift();
-  track.back.shift();
+  track.spare.push(track.cands.shift()!, track.emit.shift()!, track.delta.shift()!, track.back.shift()!);
   // Re-root: forward again from the decided zone alone.
-  let prevCands: readonly number[] = [zone];
-  let prevDelta: readonly number[] = [0];
+  let prevCands: readonly number[] = track.rootCands;
+  let prevDelta: readonly number[] = ROOT_DELTA;
   let prevMs = t0;
   for (let i = 0; i < track.stepMs.length; i++) {
     const cands = track.cands[i]!;
@@ -325,6 +354,7 @@ export function decideOldest(track: ZoneTrack, graph: ZoneGraph, o: ZoneEstimato
 /** Forgets the track's past: the next step starts fresh (a new visit). Undecided steps must be decided first. */
 export function resetZoneTrack(track: ZoneTrack): void {
   track.rootZone = -1;
+  track.rootCands[0] = -1;
   track.rootMs = Number.NaN;
   track.filtered = -1;
 }

@@ -17,6 +17,8 @@ export const TRANSIT_KINDS: ReadonlySet<string> = new Set([
   'outside',
 ]);
 
+const NONE: readonly number[] = Object.freeze([]);
+
 /** Hops between zones with no path (other building parts, or a disconnected layout). */
 export const UNREACHABLE_HOPS = 255;
 
@@ -105,15 +107,15 @@ export function zoneHops(graph: ZoneGraph, a: number, b: number): number {
  * unknown to the layout or not connected). Among equally short walks the one through the lowest
  * zone indices is taken, so the answer never depends on anything but the layout.
  */
-export function zonesBetween(graph: ZoneGraph, a: number, b: number): number[] {
-  const between: number[] = [];
+export function zonesBetween(graph: ZoneGraph, a: number, b: number): readonly number[] {
   const total = zoneHops(graph, a, b);
   if (total < 2 || total === UNREACHABLE_HOPS || a >= graph.layoutZones || b >= graph.layoutZones)
-    return between;
+    return NONE;
+  const between: number[] = [];
   let at = a;
   for (let left = total - 1; left > 0; left--) {
     const next = graph.neighbours[at]!.find((n) => zoneHops(graph, n, b) === left);
-    if (next === undefined) return [];
+    if (next === undefined) return NONE;
     between.push(next);
     at = next;
   }

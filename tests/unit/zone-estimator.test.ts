@@ -98,7 +98,20 @@ describe('zone track (fixed-lag Viterbi)', () => {
   const o = DEFAULT_ZONE_ESTIMATOR;
   /** A burst heard in the given zones at those strengths (no radio map: per-zone rule). */
   const step = (track: ZoneTrack, atMs: number, heard: [string, number][]) =>
-    addStep(track, g, o, { zones: heard.map(([z]) => i(z)), rssiDbm: heard.map(([, r]) => r) }, atMs);
+    addStep(
+      track,
+      g,
+      o,
+      {
+        zones: heard.map(([z]) => i(z)),
+        rssiDbm: heard.map(([, r]) => r),
+        count: heard.length,
+        sensors: [],
+        sensorRssiDbm: [],
+        sensorCount: 0,
+      },
+      atMs,
+    );
   const decideAll = (track: ZoneTrack) => {
     const out: string[] = [];
     while (track.stepMs.length > 0) out.push(g.ids[decideOldest(track, g, o)]!);
