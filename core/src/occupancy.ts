@@ -104,7 +104,6 @@ export interface DeviceState {
   burstSensorRssiDbm: number[];
   burstSensorCount: number;
   burstMapped: boolean;
-  firstSeenMs: number;
   lastSeenMs: number;
   /** The current burst was handed to the zone track (it is complete). */
   burstFed: boolean;
@@ -366,7 +365,6 @@ export function applySighting(
       burstSensorRssiDbm: [],
       burstSensorCount: 0,
       burstMapped: true,
-      firstSeenMs: heardAtMs,
       lastSeenMs: heardAtMs,
       burstFed: false,
       lastStepMs: Number.NaN,
@@ -384,7 +382,6 @@ export function applySighting(
     started = true;
   } else {
     if (heardAtMs > d.lastSeenMs) d.lastSeenMs = heardAtMs;
-    if (heardAtMs < d.firstSeenMs) d.firstSeenMs = heardAtMs;
     if (heardAtMs < d.burstStartMs) return false;
     if (heardAtMs - d.burstStartMs > BURST_WINDOW_MS) {
       // Only a late sighting can find its device's previous burst not yet handed on.

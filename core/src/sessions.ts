@@ -3,7 +3,9 @@
 // Per device:  no session → (burst) → open: a visit with one open zone stay
 //   open + burst in the same zone        → the stay goes on (lastMs moves)
 //   open + burst in another zone         → the stay closes at the midpoint between its last burst
-//                                          and this one; a new stay opens there
+//                                          and this one (near the burst in a transit zone when
+//                                          only one side is one: transitEdgeMs); a new stay
+//                                          opens there
 //   open + silence > visitIdleMs          → the stay and the visit close `tailMs` after the last
 //                                          burst (half the device's probe rhythm: it left some time
 //                                          before the burst that did not come; `expireSessions`)
@@ -13,7 +15,9 @@
 //                                          the predecessor's stay closes at the midpoint between
 //                                          its last burst and the successor's first
 // Inferred bursts (zones walked through between two heard bursts) place stays but count no burst.
-// Closed stays and visits queue in `closedStays` / `closedVisits` for the shell to write.
+// A closed visit with less than visitorMinInsideMs outside the 'outside' zones is a passer-by's.
+// Closed stays and visits queue in `closedStays` / `closedVisits` for the shell to write; stays
+// closing over a watched instant (`watchMinute`) are counted there for the final minute rows.
 
 export interface ZoneStay {
   device: string;

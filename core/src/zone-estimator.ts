@@ -17,7 +17,9 @@ import { type ZoneGraph, zoneHops } from './zone-graph.ts';
 // Decisions: fixed-lag Viterbi. Step i's zone is decided by backtracking from the best state of
 //   the last step at most lagMs after it; the track is then re-rooted at that choice, so the
 //   decided sequence is always a path the model allows. `filtered` is the causal estimate (best
-//   state of the newest step), for live counts that cannot wait for the lag.
+//   state of the newest step), for live counts that cannot wait for the lag. The first step of a
+//   track favours arrival zones (street, entrance) by arrivalBonus: most devices are first heard
+//   walking in.
 //
 // Per device:  empty → (step) → window of undecided steps (oldest first) → (decide) → empty
 // Every step is decided exactly once, in time order, and depends only on the steps at most lagMs
@@ -234,8 +236,9 @@ function mapEmissions(
 }
 
 /**
- * Adds one burst at `atMs` (after every step already in the track). Decide the steps more than
- * lagMs older first (`decideUntil`), so each decision sees only the steps within its lag.
+ * Adds one burst at `atMs` (after every step already in the track) and updates `filtered`. Steps
+ * more than lagMs older may still be waiting: their decisions only look at steps within their lag.
+ * `map`: the layout's radio map, used when every sensor of the burst is on it.
  */
 export function addStep(
   track: ZoneTrack,
@@ -349,12 +352,4 @@ export function decideOldest(track: ZoneTrack, graph: ZoneGraph, o: ZoneEstimato
   const newest = track.stepMs.length - 1;
   if (newest >= 0) track.filtered = track.cands[newest]![argmax(track.delta[newest]!, track.cands[newest]!)]!;
   return zone;
-}
-
-/** Forgets the track's past: the next step starts fresh (a new visit). Undecided steps must be decided first. */
-export function resetZoneTrack(track: ZoneTrack): void {
-  track.rootZone = -1;
-  track.rootCands[0] = -1;
-  track.rootMs = Number.NaN;
-  track.filtered = -1;
 }
