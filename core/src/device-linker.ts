@@ -118,7 +118,7 @@ export function createLinkerState(): LinkerState {
 }
 
 /**
- * Notes a randomized device's burst at `atMs` (bursts are noted in time order). Entries older than
+ * Notes a randomized device's burst at `atMs` (kept in time order; late ones are rare). Entries older than
  * `retainMs` before it are dropped: a successor decided that much later can no longer reach them
  * (maxGapMs plus the decision lag).
  */
@@ -128,14 +128,34 @@ export function noteRandomizedBurst(
   atMs: number,
   retainMs: number,
 ): void {
-  state.recentDevice.push(device);
-  state.recentMs.push(atMs);
+  const n = state.recentMs.length;
+  if (n > state.head && atMs < state.recentMs[n - 1]!) {
+    // A burst that completed late (its sightings came behind the watermark): keep the time order.
+    const at = firstAtOrAfter(state, atMs);
+    state.recentDevice.splice(at, 0, device);
+    state.recentMs.splice(at, 0, atMs);
+  } else {
+    state.recentDevice.push(device);
+    state.recentMs.push(atMs);
+  }
   while (state.head < state.recentMs.length && state.recentMs[state.head]! < atMs - retainMs) state.head++;
   if (state.head > 1024 && state.head * 2 > state.recentMs.length) {
     state.recentDevice = state.recentDevice.slice(state.head);
     state.recentMs = state.recentMs.slice(state.head);
     state.head = 0;
   }
+}
+
+/** Index of the first live entry at or after `atMs` (binary search; entries are in time order). */
+function firstAtOrAfter(state: LinkerState, atMs: number): number {
+  let lo = state.head;
+  let hi = state.recentMs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (state.recentMs[mid]! < atMs) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /**
@@ -159,15 +179,8 @@ export function findPredecessor(
   let best: string | undefined;
   let bestScore = Number.NEGATIVE_INFINITY;
   let second = Number.NEGATIVE_INFINITY;
-  // The newest entry before the successor's first burst (entries are in time order).
-  let lo = state.head;
-  let hi = state.recentMs.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (state.recentMs[mid]! < firstMs) lo = mid + 1;
-    else hi = mid;
-  }
-  for (let i = lo - 1; i >= state.head; i--) {
+  // From the newest entry before the successor's first burst back (entries are in time order).
+  for (let i = firstAtOrAfter(state, firstMs) - 1; i >= state.head; i--) {
     const atMs = state.recentMs[i]!;
     const gapMs = firstMs - atMs;
     if (gapMs > o.maxGapMs) break;

@@ -9,7 +9,7 @@ import { isRandomizedMac } from '../../core/src/privacy.ts';
 import { drainClosed, type Visit, type ZoneStay } from '../../core/src/sessions.ts';
 import type { GroundTruth } from '../../simulators/src/ground-truth.ts';
 import { loadLayoutFile } from '../../simulators/src/load-layout.ts';
-import { createMallSim } from '../../simulators/src/mall-sim.ts';
+import { createMallSim, type RawWifiSighting } from '../../simulators/src/mall-sim.ts';
 import { type Estimates, scoreEstimates } from './metrics.ts';
 import { metricsTable } from './report.ts';
 import { zonedTimeToUtc } from './zoned-time.ts';
@@ -22,7 +22,7 @@ import { zonedTimeToUtc } from './zoned-time.ts';
 //
 //   npx tsx eval/src/engine-eval.ts [--seed 42] [--date 2026-11-18] [--from 11:00] [--hours 2]
 //     [--layout simulators/layouts/joy-city.json] [--options '{"zoneEstimator":{"lagMs":90000}}']
-//     [--oracle-zone 1]
+//     [--oracle-zone 1] [--gateway-batches 500]
 //
 // --oracle-zone places every reading in its person's true zone: what is left of the error then
 // comes from when phones are heard at all (silences, MAC rotations, probe gaps), not from where.
@@ -70,19 +70,41 @@ export function runEngineEval(argv: readonly string[]) {
     for (const v of closed.visits) visits.push(v);
   };
   let readings = 0;
+  const add = (s: RawWifiSighting) => {
+    const zoneId = sensorZone.get(s.sensorId)!;
+    const randomized = isRandomizedMac(s.mac);
+    const truly = trueZone?.(s.mac, s.heardAt);
+    if (truly !== undefined) {
+      // Loud in the true zone, as heard elsewhere: the zone is never in doubt.
+      addSighting(state, s.mac, truly, s.rssiDbm + 30, s.heardAt, randomized);
+      if (truly === zoneId) return;
+    }
+    addSighting(state, s.mac, zoneId, s.rssiDbm, s.heardAt, randomized, truly ? undefined : s.sensorId);
+  };
+  // --gateway-batches N: deliver as `npm run eval` does, per floor in batches of N readings, each
+  // floor's partial batch at the end of every chunk: floors run ahead of each other (late data).
+  const batchSize = Number(args.get('--gateway-batches') ?? 0);
+  const floorOf = new Map(layout.sensors.map((s) => [s.id, s.floor]));
+  const buffers = new Map<string, RawWifiSighting[]>();
+  const flush = (buffer: RawWifiSighting[]) => {
+    for (const s of buffer) add(s);
+    buffer.length = 0;
+    collect();
+  };
   for (let t = fromMs; t < toMs; t = Math.min(toMs, t + CHUNK_MS)) {
     for (const s of sim.stepAll(Math.min(toMs, t + CHUNK_MS)).wifi) {
-      const zoneId = sensorZone.get(s.sensorId)!;
-      const randomized = isRandomizedMac(s.mac);
-      const truly = trueZone?.(s.mac, s.heardAt);
-      if (truly !== undefined) {
-        // Loud in the true zone, as heard elsewhere: the zone is never in doubt.
-        addSighting(state, s.mac, truly, s.rssiDbm + 30, s.heardAt, randomized);
-        if (truly === zoneId) continue;
-      }
-      addSighting(state, s.mac, zoneId, s.rssiDbm, s.heardAt, randomized, truly ? undefined : s.sensorId);
       readings++;
+      if (batchSize <= 0) {
+        add(s);
+        continue;
+      }
+      const floor = floorOf.get(s.sensorId)!;
+      const buffer = buffers.get(floor) ?? [];
+      buffers.set(floor, buffer);
+      buffer.push(s);
+      if (buffer.length >= batchSize) flush(buffer);
     }
+    for (const buffer of buffers.values()) flush(buffer);
     advanceClock(state, Math.min(toMs, t + CHUNK_MS));
     collect();
   }

@@ -104,3 +104,14 @@ describe('burstDistanceDb', () => {
     expect(burstDistanceDb([1], [-50], [1, 2], [-50, -60])).toBe((0 + Math.abs(-60 - -55)) / 2);
   });
 });
+
+describe('noteRandomizedBurst', () => {
+  it('keeps a burst that completed late in time order, so it can still be linked', () => {
+    const state = createLinkerState();
+    noteRandomizedBurst(state, 'other', 150_000, RETAIN_MS);
+    noteRandomizedBurst(state, 'rotated', 100_000, RETAIN_MS); // late: older than the one before
+    expect(state.recentMs.slice(state.head)).toEqual([100_000, 150_000]);
+    const byDevice = new Map([['rotated', candidate('rotated', 100_000)]]);
+    expect(findPredecessor(state, g, o, successor(130_000), (d) => byDevice.get(d))?.device).toBe('rotated');
+  });
+});
