@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import { decodeGatewayMessage } from '../../core/src/decode.ts';
 import type { Layout } from '../../core/src/layout.ts';
-import type { BleReading, WifiReading } from '../../core/src/messages.ts';
+import type { WifiReading } from '../../core/src/messages.ts';
 import {
   addSighting,
   advanceClock,
@@ -220,7 +220,9 @@ export function createIngest(options: IngestOptions): Ingest {
       const lagMs = nowMs - batch.sentAt;
       if (lagMs > stats.lagMsMax) stats.lagMsMax = lagMs;
       if (kind !== 'scale') {
-        observe(e.mall, batch.readings as (WifiReading | BleReading)[]);
+        // People are counted by their phones' WiFi probes. A BLE tag or the mall app is carried
+        // by someone whose phone is counted already: counting it too would count them twice.
+        if (kind === 'wifi') observe(e.mall, batch.readings as WifiReading[]);
         lastArrivalWallMs.set(e.mall.mallId, nowMs);
       }
     }
@@ -235,14 +237,14 @@ export function createIngest(options: IngestOptions): Ingest {
     onFatal: options.onFatal,
   });
 
-  function observe(mall: MallState, readings: readonly (WifiReading | BleReading)[]) {
+  function observe(mall: MallState, readings: readonly WifiReading[]) {
     for (const r of readings) {
       const zoneId = mall.sensorZone.get(r.sensorId);
       if (zoneId === undefined) {
         stats.unplacedReadings++;
         continue;
       }
-      addSighting(mall.occupancy, r.device, zoneId, r.rssiDbm, r.heardAt);
+      addSighting(mall.occupancy, r.device, zoneId, r.rssiDbm, r.heardAt, r.randomized, r.sensorId);
     }
   }
 

@@ -26,7 +26,7 @@ export function createMallStates(
         mallId: layout.id,
         zoneIds: layout.zones.map((z) => z.id),
         sensorZone: new Map(layout.sensors.map((s) => [s.id, s.zone])),
-        occupancy: createOccupancyState(options),
+        occupancy: createOccupancyState(options, layout),
         heartbeatAtMs: 0,
       },
     ]),

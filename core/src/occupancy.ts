@@ -1,41 +1,124 @@
-// Live occupancy from sightings: a pure state machine driven by event time.
+// Live occupancy, zone stays and visits from sightings: a pure state machine driven by event time
+// (issue 4: zone estimation, sessionization, MAC randomization, out-of-order input).
 //
 // Arrival:   sightings wait in `pending` until the watermark (newest event time minus the allowed
 //            lateness) passes them; then they apply in event-time order (ties broken by device,
-//            zone, RSSI), so arrival order and batch boundaries within the lateness do not matter.
-//            A sighting already behind the watermark applies at once and is counted as late.
-// Per device: readings within BURST_WINDOW_MS of a burst's first reading are one probe burst; the
-//            strongest sensor of the latest burst places the device. Present while
-//            now - lastSeenMs <= presenceMs; evicted after that.
-// Minutes:   before a sighting at or past the open minute's end applies, that minute closes with a
-//            snapshot of who is present at its end; a gap of several minutes closes each in turn.
-//            Once nobody has been present for QUIET_MINUTES_WRITTEN minutes, the empty minutes that
-//            follow are skipped, not written (read a missing minute as 0): a mall that was silent
-//            overnight, or a reading a year ahead, must not write a row per zone per empty minute.
+//            zone, RSSI, sensor), so arrival order and batch boundaries within the lateness do
+//            not matter. A sighting already behind the watermark applies at once (counted late).
+// Events:    everything the watermark has passed runs in one event-time order; at equal times a
+//            minute closes first, then sightings apply, then bursts complete, then decisions,
+//            then final counts. Each kind has its own queue, already in time order.
+//   sighting      readings within BURST_WINDOW_MS of a burst's first reading are one probe burst;
+//                 the burst keeps the strongest RSSI per sensor and per zone.
+//   burst done    (BURST_WINDOW_MS after its start) the burst is one step of the device's zone
+//                 track: a hidden Markov model over the layout (zone-estimator.ts), scored with
+//                 the layout's radio map (radio-map.ts). The track's causal estimate places the
+//                 device for the live counts.
+//   decision      (lagMs after a step) the step's zone is decided with the bursts that followed
+//                 (fixed-lag Viterbi) and goes to the sessionizer (sessions.ts); zones walked
+//                 through unheard between two steps are filled in along the shortest walk. A new
+//                 randomized device's first decision may link it to the MAC it rotated from
+//                 (device-linker.ts): its bursts then continue that visit.
+//   minute close  the live count at the minute's end T: each device in its causal zone while its
+//                 last burst is at most its presence time old, which follows its own probe rhythm
+//                 (`presenceOf`). Row `final: false`. Once nobody has been present for
+//                 QUIET_MINUTES_WRITTEN minutes, the empty minutes that follow are skipped, not
+//                 written (read a missing minute as 0): a mall silent overnight, or a reading a
+//                 year ahead, must not write a row per zone per empty minute.
+//   final count   (once decisions have passed T + visitIdleMs: no stay can still end before T)
+//                 the same minute again, `final: true`: the decided stays covering T. It agrees
+//                 with the stays and visits, and replaces the live count.
 //
 // The shell owns the state and mutates it in place.
 
-import { createSessionState, expireSessions, observeBurst, type SessionState } from './sessions.ts';
+import {
+  createLinkerState,
+  DEFAULT_LINKER,
+  findPredecessor,
+  type LinkCandidate,
+  type LinkerOptions,
+  type LinkerState,
+  noteRandomizedBurst,
+} from './device-linker.ts';
+import type { Layout } from './layout.ts';
+import { createRadioMap, type RadioMap, type RadioMapOptions } from './radio-map.ts';
+import {
+  coveredAt,
+  createSessionState,
+  expireSessions,
+  linkDevice,
+  markOrphan,
+  observeBurst,
+  type SessionOptions,
+  type SessionState,
+  watchMinute,
+} from './sessions.ts';
+import {
+  addStep,
+  type BurstObservation,
+  createZoneTrack,
+  DEFAULT_ZONE_ESTIMATOR,
+  decideOldest,
+  type ZoneEstimatorOptions,
+  type ZoneTrack,
+} from './zone-estimator.ts';
+import { createZoneGraph, TRANSIT_KINDS, type ZoneGraph, zoneIndex, zonesBetween } from './zone-graph.ts';
 
 export const BURST_WINDOW_MS = 3_000;
 export const MINUTE_MS = 60_000;
 export const QUIET_MINUTES_WRITTEN = 60;
+/** Presence after the last burst, as a share of the device's typical gap between bursts. */
+export const PRESENCE_GAP_SHARE = 1.5;
+/** Presence after the only burst of a device whose rhythm is not known yet. */
+export const FIRST_BURST_PRESENCE_MS = 40_000;
+/** The probe rhythm assumed for a device heard once (phones probe every 20-60 s when idle). */
+export const UNKNOWN_GAP_MS = 40_000;
+/** A visit's last stay ends this share of the device's rhythm after its last burst. */
+export const TAIL_GAP_SHARE = 0.5;
+/** Gaps longer than this (silences) do not count toward a device's probe rhythm. */
+export const MAX_RHYTHM_GAP_MS = 120_000;
 
 export interface PendingSighting {
   device: string;
   zoneId: string;
   rssiDbm: number;
   heardAtMs: number;
+  randomized: boolean;
+  /** The sensor that heard it, when the shell knows (the radio map then places the burst). */
+  sensorId: string | undefined;
 }
 
 export interface DeviceState {
+  /** The device (pseudonym). */
+  id: string;
+  /** Causal zone estimate ('' until the first burst completes). */
   zoneId: string;
   burstStartMs: number;
-  burstBestRssiDbm: number;
-  firstSeenMs: number;
+  /** The burst being collected: zone indices and the strongest RSSI in each. */
+  burstZones: number[];
+  burstRssiDbm: number[];
+  /** Entries of burstZones / burstRssiDbm in use (the arrays are reused from burst to burst). */
+  burstZoneCount: number;
+  /** The same per sensor (radio map indices), while every reading of the burst came from a mapped sensor. */
+  burstSensors: number[];
+  burstSensorRssiDbm: number[];
+  burstSensorCount: number;
+  burstMapped: boolean;
   lastSeenMs: number;
-  /** The current burst was handed to the sessionizer (it is complete). */
+  /** The current burst was handed to the zone track (it is complete). */
   burstFed: boolean;
+  /** Start of the newest burst handed to the track (NaN before the first). */
+  lastStepMs: number;
+  /** Typical gap between this device's bursts (ms; NaN until it has one). */
+  gapMs: number;
+  track: ZoneTrack;
+  /** The MAC is locally administered: it may be a rotation of another device. */
+  randomized: boolean;
+  /** Randomized devices: the first and the newest burst handed to the track (for linking). */
+  firstZones: number[];
+  firstRssiDbm: number[];
+  lastZones: number[];
+  lastRssiDbm: number[];
 }
 
 export interface OccupancyState {
@@ -54,32 +137,79 @@ export interface OccupancyState {
   newestMs: number;
   /** Newest event time of an applied sighting: after it plus the presence time, nobody is present. */
   lastAppliedHeardMs: number;
-  /** Visits and zone stays, fed with each completed burst. */
+  /** Visits and zone stays, fed with each decided burst. */
   sessions: SessionState;
-  /** Bursts in the order they started, waiting to complete (device, start); `burstHead` is the next. */
-  burstQueueDevice: string[];
+  /** Bursts in the order they started (device, start), waiting to complete; `burstHead` is the next. */
+  burstQueueDevice: DeviceState[];
   burstQueueStartMs: number[];
   burstHead: number;
+  /** Steps in the order they were taken (device, step time), waiting for their decision. */
+  decisionQueueDevice: DeviceState[];
+  decisionQueueMs: number[];
+  decisionHead: number;
+  /** Starts of minutes written live, waiting for their final count (oldest first). */
+  finalQueue: number[];
+  finalHead: number;
+  graph: ZoneGraph;
+  /** Built from the layout's sensor positions; undefined without a layout (then zones place bursts). */
+  radioMap: RadioMap | undefined;
+  estimator: Readonly<ZoneEstimatorOptions>;
+  linker: LinkerState;
+  linkerOptions: Readonly<LinkerOptions>;
   options: Readonly<OccupancyOptions>;
+  /** `options` plus the layout's outside zones, for the sessionizer. */
+  sessionOptions: Readonly<SessionOptions>;
+  /** Reused for every burst handed to a zone track (no allocation per burst). */
+  scratch: BurstObservation;
+  /** Reused to describe each link candidate to the linker. */
+  candidate: LinkCandidate;
 }
 
 export interface OccupancyOptions {
-  /** A device counts as present for this long after its last sighting. */
+  /** A device counts as present at most this long after its last sighting. */
   presenceMs: number;
   /** Readings may arrive this late (event time behind the newest seen) and still count. */
   allowedLatenessMs: number;
   /** A visit ends after this much silence. */
   visitIdleMs: number;
+  /** Zone estimator tuning (defaults: DEFAULT_ZONE_ESTIMATOR). */
+  zoneEstimator?: Partial<ZoneEstimatorOptions>;
+  /** Radio map tuning (defaults: DEFAULT_RADIO_MAP). */
+  radioMap?: Partial<RadioMapOptions>;
+  /** Rotated-MAC linking tuning (defaults: DEFAULT_LINKER). */
+  linker?: Partial<LinkerOptions>;
+  /** A visit with less time inside the mall than this is a passer-by's (default VISITOR_MIN_INSIDE_MS). */
+  visitorMinInsideMs?: number;
+  /** See SessionOptions.transitEdgeMs (default TRANSIT_EDGE_MS). */
+  transitEdgeMs?: number;
 }
 
 export interface MinuteRow {
   bucketMs: number;
   zoneId: string;
   devices: number;
+  /**
+   * False: the live count at the minute's end (each device in its causal zone while recently
+   * heard). True: the same minute again once every stay covering its end is known (see the
+   * header); it replaces the first.
+   */
+  final: boolean;
 }
 
-export function createOccupancyState(options: OccupancyOptions): OccupancyState {
+/**
+ * A fresh state. With `layout`, zone moves follow its adjacency (no jumping through walls or
+ * floors) and its transit zones are expected to be crossed quickly; without one, every zone is
+ * treated as a store one hop from every other.
+ */
+export function createOccupancyState(
+  options: OccupancyOptions,
+  layout?: Pick<Layout, 'zones' | 'neighbours'> & Partial<Pick<Layout, 'sensors'>>,
+): OccupancyState {
+  const zones = layout?.zones ?? [];
+  const outsideZones = new Set(zones.filter((z) => z.kind === 'outside').map((z) => z.id));
+  const transitZones = new Set(zones.filter((z) => TRANSIT_KINDS.has(z.kind)).map((z) => z.id));
   return {
+    sessionOptions: { ...options, outsideZones, transitZones },
     options: { ...options },
     devices: new Map(),
     pending: [],
@@ -93,6 +223,21 @@ export function createOccupancyState(options: OccupancyOptions): OccupancyState 
     burstQueueDevice: [],
     burstQueueStartMs: [],
     burstHead: 0,
+    decisionQueueDevice: [],
+    decisionQueueMs: [],
+    decisionHead: 0,
+    finalQueue: [],
+    finalHead: 0,
+    graph: createZoneGraph(layout),
+    radioMap:
+      layout?.sensors === undefined
+        ? undefined
+        : createRadioMap({ ...layout, sensors: layout.sensors }, options.radioMap),
+    estimator: { ...DEFAULT_ZONE_ESTIMATOR, ...options.zoneEstimator },
+    scratch: { zones: [], rssiDbm: [], count: 0, sensors: [], sensorRssiDbm: [], sensorCount: 0 },
+    candidate: { device: '', lastStepMs: 0, lastZone: -1, gapMs: Number.NaN, zones: [], rssiDbm: [] },
+    linker: createLinkerState(),
+    linkerOptions: { ...DEFAULT_LINKER, ...options.linker },
   };
 }
 
@@ -100,10 +245,94 @@ export function floorToMinute(ms: number): number {
   return ms - (((ms % MINUTE_MS) + MINUTE_MS) % MINUTE_MS);
 }
 
+/** How long after its last burst `d` still counts as present: half its rhythm, capped. */
+export function presenceOf(d: DeviceState, presenceMs: number): number {
+  const ms = Number.isNaN(d.gapMs) ? FIRST_BURST_PRESENCE_MS : d.gapMs * PRESENCE_GAP_SHARE;
+  return ms < presenceMs ? ms : presenceMs;
+}
+
+/** Hands the device's current burst to its zone track (the burst is complete). */
+function feedBurst(state: OccupancyState, d: DeviceState): void {
+  d.burstFed = true;
+  if (!Number.isNaN(d.lastStepMs)) {
+    const gap = d.burstStartMs - d.lastStepMs;
+    if (gap <= MAX_RHYTHM_GAP_MS) d.gapMs = Number.isNaN(d.gapMs) ? gap : d.gapMs + (gap - d.gapMs) / 4;
+  }
+  const obs = state.scratch;
+  obs.zones = d.burstZones;
+  obs.rssiDbm = d.burstRssiDbm;
+  obs.count = d.burstZoneCount;
+  obs.sensors = d.burstSensors;
+  obs.sensorRssiDbm = d.burstSensorRssiDbm;
+  obs.sensorCount = d.burstMapped ? d.burstSensorCount : 0;
+  addStep(d.track, state.graph, state.estimator, obs, d.burstStartMs, state.radioMap);
+  d.lastStepMs = d.burstStartMs;
+  d.zoneId = state.graph.ids[d.track.filtered]!;
+  if (d.randomized) {
+    if (d.firstZones.length === 0) {
+      d.firstZones = d.burstZones.slice(0, d.burstZoneCount);
+      d.firstRssiDbm = d.burstRssiDbm.slice(0, d.burstZoneCount);
+    }
+    d.lastZones = d.burstZones.slice(0, d.burstZoneCount);
+    d.lastRssiDbm = d.burstRssiDbm.slice(0, d.burstZoneCount);
+    const retainMs = state.linkerOptions.maxGapMs + state.estimator.lagMs + 2 * BURST_WINDOW_MS;
+    noteRandomizedBurst(state.linker, d.id, d.burstStartMs, retainMs);
+  }
+  state.decisionQueueDevice.push(d);
+  state.decisionQueueMs.push(d.burstStartMs);
+}
+
+/** Decides the device's oldest undecided step, if it is the one taken at `stepMs`, and sessionizes it. */
+function decideStep(state: OccupancyState, d: DeviceState, stepMs: number): void {
+  // A step already decided, or a device state since forgotten, has nothing waiting.
+  if (d.track.stepMs[0] !== stepMs) return;
+  const device = d.id;
+  const fromZone = d.track.rootZone;
+  const fromMs = d.track.rootMs;
+  const zone = decideOldest(d.track, state.graph, state.estimator);
+  const sessions = state.sessions;
+  let orphan = false;
+  if (d.randomized && !sessions.devices.has(device)) {
+    const successor = {
+      device,
+      firstMs: stepMs,
+      firstZone: zone,
+      gapMs: d.gapMs,
+      zones: d.firstZones,
+      rssiDbm: d.firstRssiDbm,
+    };
+    const view = state.candidate; // one object, refilled per candidate: the linker keeps none
+    const link = findPredecessor(state.linker, state.graph, state.linkerOptions, successor, (c, atMs) => {
+      const p = state.devices.get(c);
+      if (!p?.randomized || p.lastStepMs !== atMs || !sessions.devices.has(c)) return undefined;
+      view.device = c;
+      view.lastStepMs = p.lastStepMs;
+      view.lastZone = p.track.rootZone;
+      view.gapMs = p.gapMs;
+      view.zones = p.lastZones;
+      view.rssiDbm = p.lastRssiDbm;
+      return view;
+    });
+    if (link !== undefined) linkDevice(sessions, link.device, device, link.doubtful);
+    else orphan = state.graph.arrival[zone] !== 1;
+  }
+  if (fromZone >= 0 && stepMs - fromMs <= state.options.visitIdleMs) {
+    // Zones walked through between two bursts were not heard: the shortest walk fills them in.
+    const between = zonesBetween(state.graph, fromZone, zone);
+    for (let i = 0; i < between.length; i++) {
+      const atMs = Math.round(fromMs + ((stepMs - fromMs) * (i + 1)) / (between.length + 1));
+      observeBurst(sessions, device, state.graph.ids[between[i]!]!, atMs, state.sessionOptions, 0, true);
+    }
+  }
+  const tailMs = Math.round((Number.isNaN(d.gapMs) ? UNKNOWN_GAP_MS : d.gapMs) * TAIL_GAP_SHARE);
+  observeBurst(sessions, device, state.graph.ids[zone]!, stepMs, state.sessionOptions, tailMs);
+  if (orphan) markOrphan(sessions, device);
+}
+
 /**
  * Applies one sighting to the device states: `zoneId` is the zone of the sensor that heard it.
- * Returns true when the device's zone changed. A reading older than the device's current burst
- * cannot move it.
+ * A reading older than the device's current burst cannot move it. Returns true when the sighting
+ * started a burst (it completes BURST_WINDOW_MS later).
  */
 export function applySighting(
   state: OccupancyState,
@@ -111,63 +340,121 @@ export function applySighting(
   zoneId: string,
   rssiDbm: number,
   heardAtMs: number,
+  randomized = false,
+  sensorId?: string,
 ): boolean {
-  const d = state.devices.get(device);
+  const zone = zoneIndex(state.graph, zoneId);
+  const sensor = sensorId === undefined ? -1 : (state.radioMap?.sensorIndex.get(sensorId) ?? -1);
+  let d = state.devices.get(device);
+  let started = false;
+  if (d !== undefined && heardAtMs - d.lastSeenMs > forgetAfterMs(state) && forgettable(d)) {
+    // Silent long enough to be evicted: start afresh whether or not `evictAbsent` ran yet, so
+    // the result does not depend on when the shell closed minutes.
+    state.devices.delete(device);
+    d = undefined;
+  }
   if (d === undefined) {
-    state.devices.set(device, {
-      zoneId,
+    d = {
+      id: device,
+      zoneId: '',
       burstStartMs: heardAtMs,
-      burstBestRssiDbm: rssiDbm,
-      firstSeenMs: heardAtMs,
+      burstZones: [],
+      burstRssiDbm: [],
+      burstZoneCount: 0,
+      burstSensors: [],
+      burstSensorRssiDbm: [],
+      burstSensorCount: 0,
+      burstMapped: true,
       lastSeenMs: heardAtMs,
       burstFed: false,
-    });
-    state.burstQueueDevice.push(device);
+      lastStepMs: Number.NaN,
+      gapMs: Number.NaN,
+      track: createZoneTrack(),
+      randomized,
+      firstZones: [],
+      firstRssiDbm: [],
+      lastZones: [],
+      lastRssiDbm: [],
+    };
+    state.devices.set(device, d);
+    state.burstQueueDevice.push(d);
     state.burstQueueStartMs.push(heardAtMs);
-    return true;
+    started = true;
+  } else {
+    if (heardAtMs > d.lastSeenMs) d.lastSeenMs = heardAtMs;
+    if (heardAtMs < d.burstStartMs) return false;
+    if (heardAtMs - d.burstStartMs > BURST_WINDOW_MS) {
+      // Only a late sighting can find its device's previous burst not yet handed on.
+      if (!d.burstFed) feedBurst(state, d);
+      d.burstFed = false;
+      d.burstStartMs = heardAtMs;
+      d.burstZoneCount = 0;
+      d.burstSensorCount = 0;
+      d.burstMapped = true;
+      state.burstQueueDevice.push(d);
+      state.burstQueueStartMs.push(heardAtMs);
+      started = true;
+    } else if (d.burstFed) return false; // a late reading for a burst already handed on
   }
-  if (heardAtMs > d.lastSeenMs) d.lastSeenMs = heardAtMs;
-  if (heardAtMs < d.firstSeenMs) d.firstSeenMs = heardAtMs;
-  if (heardAtMs < d.burstStartMs) return false;
-  if (heardAtMs - d.burstStartMs > BURST_WINDOW_MS) {
-    if (!d.burstFed) observeBurst(state.sessions, device, d.zoneId, d.burstStartMs, state.options);
-    d.burstFed = false;
-    d.burstStartMs = heardAtMs;
-    state.burstQueueDevice.push(device);
-    state.burstQueueStartMs.push(heardAtMs);
-    d.burstBestRssiDbm = rssiDbm;
-    const moved = d.zoneId !== zoneId;
-    d.zoneId = zoneId;
-    return moved;
-  }
-  if (rssiDbm > d.burstBestRssiDbm) {
-    d.burstBestRssiDbm = rssiDbm;
-    const moved = d.zoneId !== zoneId;
-    d.zoneId = zoneId;
-    return moved;
-  }
-  return false;
+  d.burstZoneCount = addMax(d.burstZones, d.burstRssiDbm, d.burstZoneCount, zone, rssiDbm);
+  if (sensor < 0) d.burstMapped = false;
+  else d.burstSensorCount = addMax(d.burstSensors, d.burstSensorRssiDbm, d.burstSensorCount, sensor, rssiDbm);
+  return started;
 }
 
 /**
- * Devices present per zone at `atMs`: first seen no later than it and last seen at most
- * `presenceMs` before it. A device heard only after `atMs` had not arrived yet.
+ * Keeps the strongest reading per key in the first `count` entries of parallel arrays (a burst has
+ * a handful of keys); returns the new count.
+ */
+function addMax(keys: number[], values: number[], count: number, key: number, value: number): number {
+  for (let i = 0; i < count; i++) {
+    if (keys[i] === key) {
+      if (value > values[i]!) values[i] = value;
+      return count;
+    }
+  }
+  keys[count] = key;
+  values[count] = value;
+  return count + 1;
+}
+
+/**
+ * Devices present per zone at `atMs`: placed by a burst no later than it, and that burst at most
+ * their presence time (`presenceOf`, capped at `presenceMs`) before it.
  */
 export function countOccupancy(state: OccupancyState, atMs: number, presenceMs: number): Map<string, number> {
   const counts = new Map<string, number>();
   for (const d of state.devices.values()) {
-    if (d.firstSeenMs <= atMs && atMs - d.lastSeenMs <= presenceMs) {
+    if (d.zoneId === '' || d.lastStepMs > atMs) continue;
+    if (atMs - d.lastStepMs <= presenceOf(d, presenceMs)) {
       counts.set(d.zoneId, (counts.get(d.zoneId) ?? 0) + 1);
     }
   }
   return counts;
 }
 
-/** Drops devices silent for longer than `presenceMs` at `atMs`. Returns how many were dropped. */
-export function evictAbsent(state: OccupancyState, atMs: number, presenceMs: number): number {
+/**
+ * How long a silent device is kept: past its presence, and past the time a rotated MAC could still
+ * be linked to it (the successor's first decision comes lagMs after its first burst).
+ */
+function forgetAfterMs(state: OccupancyState): number {
+  return Math.max(
+    state.options.presenceMs,
+    BURST_WINDOW_MS + state.estimator.lagMs + state.linkerOptions.maxGapMs,
+  );
+}
+
+/** Every burst of the device is decided: nothing of it is waiting in a queue. */
+function forgettable(d: DeviceState): boolean {
+  return d.burstFed && d.track.stepMs.length === 0;
+}
+
+/** Drops devices silent for longer than `forgetAfterMs` at `atMs` whose every burst is decided. Returns how many. */
+export function evictAbsent(state: OccupancyState, atMs: number): number {
+  const keepMs = forgetAfterMs(state);
   let dropped = 0;
   for (const [id, d] of state.devices) {
-    if (atMs - d.lastSeenMs > presenceMs && d.burstFed) {
+    if (atMs - d.lastSeenMs > keepMs && forgettable(d)) {
       state.devices.delete(id);
       dropped++;
     }
@@ -182,6 +469,8 @@ export function addSighting(
   zoneId: string,
   rssiDbm: number,
   heardAtMs: number,
+  randomized = false,
+  sensorId?: string,
 ): void {
   if (state.minuteStartMs === undefined) {
     state.minuteStartMs = floorToMinute(heardAtMs);
@@ -191,11 +480,11 @@ export function addSighting(
   if (heardAtMs > state.newestMs) state.newestMs = heardAtMs;
   if (heardAtMs < state.appliedToMs) {
     state.late++;
-    applySighting(state, device, zoneId, rssiDbm, heardAtMs);
+    applySighting(state, device, zoneId, rssiDbm, heardAtMs, randomized, sensorId);
     if (heardAtMs > state.lastAppliedHeardMs) state.lastAppliedHeardMs = heardAtMs;
     return;
   }
-  const sighting = { device, zoneId, rssiDbm, heardAtMs };
+  const sighting = { device, zoneId, rssiDbm, heardAtMs, randomized, sensorId };
   const last = state.pending[state.pending.length - 1];
   if (last !== undefined && comparePending(last, sighting) > 0) state.pendingSorted = false;
   state.pending.push(sighting);
@@ -206,7 +495,8 @@ function comparePending(a: PendingSighting, b: PendingSighting): number {
     a.heardAtMs - b.heardAtMs ||
     (a.device < b.device ? -1 : a.device > b.device ? 1 : 0) ||
     (a.zoneId < b.zoneId ? -1 : a.zoneId > b.zoneId ? 1 : 0) ||
-    a.rssiDbm - b.rssiDbm
+    a.rssiDbm - b.rssiDbm ||
+    ((a.sensorId ?? '') < (b.sensorId ?? '') ? -1 : (a.sensorId ?? '') > (b.sensorId ?? '') ? 1 : 0)
   );
 }
 
@@ -218,75 +508,188 @@ function closeMinute(
   rows: MinuteRow[],
 ) {
   const counts = countOccupancy(state, startMs + MINUTE_MS, presenceMs);
-  for (const zoneId of zoneIds) rows.push({ bucketMs: startMs, zoneId, devices: counts.get(zoneId) ?? 0 });
+  for (const zoneId of zoneIds) {
+    rows.push({ bucketMs: startMs, zoneId, devices: counts.get(zoneId) ?? 0, final: false });
+  }
+  state.finalQueue.push(startMs);
+  watchMinute(state.sessions, startMs + MINUTE_MS);
 }
 
-/** Hands each burst that can no longer grow (its window ended before the watermark) to the sessionizer. */
-function feedCompletedBursts(state: OccupancyState, watermarkMs: number): void {
+/** The minute's final count: the decided stays covering its end. */
+function finalizeMinute(
+  state: OccupancyState,
+  startMs: number,
+  zoneIds: readonly string[],
+  rows: MinuteRow[],
+) {
+  const endMs = startMs + MINUTE_MS;
+  expireSessions(state.sessions, endMs + state.options.visitIdleMs, state.sessionOptions);
+  const counts = coveredAt(state.sessions, endMs);
+  for (const zoneId of zoneIds) {
+    rows.push({ bucketMs: startMs, zoneId, devices: counts.get(zoneId) ?? 0, final: true });
+  }
+}
+
+/** Time of the next burst to complete (its window's end), skipping stale queue entries; Infinity if none. */
+function nextBurstDoneMs(state: OccupancyState): number {
   const devices = state.burstQueueDevice;
   const starts = state.burstQueueStartMs;
-  let head = state.burstHead;
-  while (head < devices.length && starts[head]! + BURST_WINDOW_MS < watermarkMs) {
-    const device = devices[head]!;
-    const d = state.devices.get(device);
-    // A burst already fed on rollover, or replaced by a later one, is skipped here.
-    if (d !== undefined && !d.burstFed && d.burstStartMs === starts[head]) {
-      observeBurst(state.sessions, device, d.zoneId, d.burstStartMs, state.options);
-      d.burstFed = true;
+  while (state.burstHead < devices.length) {
+    const d = devices[state.burstHead]!;
+    // A burst already fed (late data), or replaced by a later one, is skipped.
+    if (!d.burstFed && d.burstStartMs === starts[state.burstHead]) {
+      return starts[state.burstHead]! + BURST_WINDOW_MS;
     }
-    head++;
+    state.burstHead++;
   }
-  if (head > 4096 && head * 2 > devices.length) {
-    state.burstQueueDevice = devices.slice(head);
-    state.burstQueueStartMs = starts.slice(head);
-    head = 0;
+  return Number.POSITIVE_INFINITY;
+}
+
+function compactQueues(state: OccupancyState): void {
+  if (state.burstHead > 4096 && state.burstHead * 2 > state.burstQueueDevice.length) {
+    state.burstQueueDevice = state.burstQueueDevice.slice(state.burstHead);
+    state.burstQueueStartMs = state.burstQueueStartMs.slice(state.burstHead);
+    state.burstHead = 0;
   }
-  state.burstHead = head;
+  if (state.finalHead > 1024 && state.finalHead * 2 > state.finalQueue.length) {
+    state.finalQueue = state.finalQueue.slice(state.finalHead);
+    state.finalHead = 0;
+  }
+  if (state.decisionHead > 4096 && state.decisionHead * 2 > state.decisionQueueDevice.length) {
+    state.decisionQueueDevice = state.decisionQueueDevice.slice(state.decisionHead);
+    state.decisionQueueMs = state.decisionQueueMs.slice(state.decisionHead);
+    state.decisionHead = 0;
+  }
+}
+
+/**
+ * From a minute's start to its final count: once decisions have passed its end by the visit idle
+ * gap, nothing can still end before it (the +1 makes "passed" strict).
+ */
+function finalDelayMs(state: OccupancyState): number {
+  return MINUTE_MS + state.options.visitIdleMs + BURST_WINDOW_MS + state.estimator.lagMs + 1;
+}
+
+/** The earliest burst completion, decision or final count waiting (Infinity: none). */
+function nextEventMs(state: OccupancyState): number {
+  const doneMs = nextBurstDoneMs(state);
+  const dh = state.decisionHead;
+  const decideMs =
+    dh < state.decisionQueueMs.length
+      ? state.decisionQueueMs[dh]! + BURST_WINDOW_MS + state.estimator.lagMs
+      : Number.POSITIVE_INFINITY;
+  const fh = state.finalHead;
+  const finalMs =
+    fh < state.finalQueue.length ? state.finalQueue[fh]! + finalDelayMs(state) : Number.POSITIVE_INFINITY;
+  return Math.min(doneMs, decideMs, finalMs);
+}
+
+/**
+ * Runs the events due before a sighting at `limitMs` (or before the watermark `limitMs`): minute
+ * closes at or before it, burst completions and decisions strictly before it, in event-time order
+ * (close, then completion, then decision at equal times).
+ */
+function runEventsBefore(
+  state: OccupancyState,
+  limitMs: number,
+  zoneIds: readonly string[],
+  rows: MinuteRow[],
+): void {
+  const options = state.options;
+  const quietAfterMs = options.presenceMs + QUIET_MINUTES_WRITTEN * MINUTE_MS;
+  const decisionDelayMs = BURST_WINDOW_MS + state.estimator.lagMs;
+  const finalMsAfterStart = finalDelayMs(state);
+  for (;;) {
+    const startMs = state.minuteStartMs!;
+    const closeMs = startMs + MINUTE_MS;
+    if (closeMs <= limitMs && closeMs - state.lastAppliedHeardMs > quietAfterMs) {
+      // Nobody present for a long while: skip the empty minutes up to the limit.
+      state.minuteStartMs = floorToMinute(limitMs);
+      continue;
+    }
+    const doneMs = nextBurstDoneMs(state);
+    const dh = state.decisionHead;
+    const decideMs =
+      dh < state.decisionQueueDevice.length
+        ? state.decisionQueueMs[dh]! + decisionDelayMs
+        : Number.POSITIVE_INFINITY;
+    const fh = state.finalHead;
+    const finalMs =
+      fh < state.finalQueue.length ? state.finalQueue[fh]! + finalMsAfterStart : Number.POSITIVE_INFINITY;
+    // In event-time order; at equal times: close, completion, decision, final count.
+    const next = Math.min(closeMs <= limitMs ? closeMs : Number.POSITIVE_INFINITY, doneMs, decideMs, finalMs);
+    if (next === Number.POSITIVE_INFINITY || (next >= limitMs && !(closeMs === next && closeMs <= limitMs)))
+      break;
+    if (closeMs === next) {
+      closeMinute(state, startMs, zoneIds, options.presenceMs, rows);
+      state.minuteStartMs = closeMs;
+    } else if (doneMs === next) {
+      feedBurst(state, state.burstQueueDevice[state.burstHead]!);
+      state.burstHead++;
+    } else if (decideMs === next) {
+      decideStep(state, state.decisionQueueDevice[dh]!, state.decisionQueueMs[dh]!);
+      state.decisionHead++;
+    } else {
+      finalizeMinute(state, state.finalQueue[fh]!, zoneIds, rows);
+      state.finalHead++;
+    }
+  }
 }
 
 /**
  * Applies every pending sighting the watermark has passed and closes every minute that ends at
  * or before it, returning one row per zone in `zoneIds` per closed minute (zeros included, so a
- * quiet zone reads 0, not missing).
+ * quiet zone reads 0, not missing): live rows for the minutes just closed, final rows for those
+ * that became final, at most one row per minute and zone (a final row replaces the live one).
  */
 export function closeMinutes(state: OccupancyState, zoneIds: readonly string[]): MinuteRow[] {
   const options = state.options;
   const rows: MinuteRow[] = [];
   if (state.minuteStartMs === undefined) return rows;
-  let startMs: number = state.minuteStartMs;
   const watermarkMs = state.newestMs - options.allowedLatenessMs;
   if (watermarkMs <= state.appliedToMs) return rows;
   const pending = state.pending;
   if (!state.pendingSorted) pending.sort(comparePending);
   state.pendingSorted = true;
-  // Closes the minutes that end at or before `untilMs`, skipping a long empty stretch whole.
-  const quietAfterMs = options.presenceMs + QUIET_MINUTES_WRITTEN * MINUTE_MS;
-  const closeUntil = (untilMs: number) => {
-    while (startMs + MINUTE_MS <= untilMs) {
-      if (startMs + MINUTE_MS - state.lastAppliedHeardMs > quietAfterMs) {
-        startMs = floorToMinute(untilMs);
-        break;
-      }
-      closeMinute(state, startMs, zoneIds, options.presenceMs, rows);
-      startMs += MINUTE_MS;
-    }
-  };
+  // Between events, sightings apply back to back: the queues are only looked at again once a
+  // sighting reaches the next event (or starts a burst, which is one).
+  let closeMs = state.minuteStartMs + MINUTE_MS;
+  let eventMs = nextEventMs(state);
   let n = 0;
   for (; n < pending.length; n++) {
     const s = pending[n]!;
     if (s.heardAtMs >= watermarkMs) break;
-    closeUntil(floorToMinute(s.heardAtMs));
-    applySighting(state, s.device, s.zoneId, s.rssiDbm, s.heardAtMs);
+    if (s.heardAtMs >= closeMs || s.heardAtMs > eventMs) {
+      runEventsBefore(state, s.heardAtMs, zoneIds, rows);
+      closeMs = state.minuteStartMs + MINUTE_MS;
+      eventMs = nextEventMs(state);
+    }
+    if (applySighting(state, s.device, s.zoneId, s.rssiDbm, s.heardAtMs, s.randomized, s.sensorId)) {
+      if (s.heardAtMs + BURST_WINDOW_MS < eventMs) eventMs = s.heardAtMs + BURST_WINDOW_MS;
+    }
     if (s.heardAtMs > state.lastAppliedHeardMs) state.lastAppliedHeardMs = s.heardAtMs;
   }
   state.pending = n === pending.length ? [] : pending.slice(n);
-  closeUntil(watermarkMs);
-  state.minuteStartMs = startMs;
+  runEventsBefore(state, watermarkMs, zoneIds, rows);
   state.appliedToMs = watermarkMs;
-  feedCompletedBursts(state, watermarkMs);
-  expireSessions(state.sessions, watermarkMs, options);
-  if (rows.length > 0) evictAbsent(state, watermarkMs, options.presenceMs);
+  compactQueues(state);
+  dropSuperseded(rows);
+  expireSessions(state.sessions, watermarkMs - BURST_WINDOW_MS - state.estimator.lagMs, state.sessionOptions);
+  if (rows.length > 0) evictAbsent(state, watermarkMs);
   return rows;
+}
+
+/**
+ * A minute whose final count came in the same call as its live one keeps only the final rows: one
+ * row per minute and zone per call (a multi-row upsert cannot touch a row twice).
+ */
+function dropSuperseded(rows: MinuteRow[]): void {
+  const finals = new Set<number>();
+  for (const r of rows) if (r.final) finals.add(r.bucketMs);
+  if (finals.size === 0) return;
+  let n = 0;
+  for (const r of rows) if (r.final || !finals.has(r.bucketMs)) rows[n++] = r;
+  rows.length = n;
 }
 
 /** Moves event time forward without a sighting (a quiet mall still sees its minutes close). */

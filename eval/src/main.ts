@@ -78,12 +78,7 @@ async function scratchServerDatabase(serverUrl: string) {
   };
 }
 
-async function readEstimates(
-  pool: pg.Pool,
-  mallId: string,
-  outsideZones: ReadonlySet<string>,
-  timeZone: string,
-): Promise<Estimates> {
+async function readEstimates(pool: pg.Pool, mallId: string, timeZone: string): Promise<Estimates> {
   const stays = (
     await pool.query('SELECT device, zone_id, started_at, ended_at FROM zone_stays WHERE mall_id = $1', [
       mallId,
@@ -107,20 +102,21 @@ async function readEstimates(
     day: '2-digit',
   });
   const visitRows = (
-    await pool.query('SELECT device, started_at, ended_at FROM visits WHERE mall_id = $1', [mallId])
+    await pool.query(
+      `SELECT device, started_at, ended_at, passer_by, orphan, doubtful_links FROM visits WHERE mall_id = $1`,
+      [mallId],
+    )
   ).rows;
   const visits = visitRows.map((r) => {
     const startMs = (r.started_at as Date).getTime();
-    const endMs = (r.ended_at as Date).getTime();
-    const zones = stays
-      .filter((s) => s.device === r.device && s.startMs >= startMs && s.endMs <= endMs)
-      .map((s) => s.zoneId);
     return {
       device: r.device as string,
       startMs,
-      endMs,
+      endMs: (r.ended_at as Date).getTime(),
       day: dayOf.format(new Date(startMs)),
-      outsideOnly: zones.length > 0 && zones.every((z) => outsideZones.has(z)),
+      passerBy: r.passer_by as boolean,
+      orphan: r.orphan as boolean,
+      doubtfulLinks: r.doubtful_links as number,
     };
   });
   const occupancy = new Map<string, Map<number, number>>();
@@ -178,8 +174,7 @@ export async function runEval(argv: string[], env: NodeJS.ProcessEnv): Promise<n
     });
     process.stderr.write('\n');
     const truth = sim.truth();
-    const outside = new Set(layout.zones.filter((z) => z.kind === 'outside').map((z) => z.id));
-    const estimates = await readEstimates(system.pool, layout.id, outside, layout.timezone);
+    const estimates = await readEstimates(system.pool, layout.id, layout.timezone);
     const scoreFrom = fromMs + WARMUP_SCORE_SKIP_MS;
     const pseudonymOf = (mac: string) => pseudonymize(normalizeMac(mac) ?? mac, system.siteSecret);
     const metrics = scoreEstimates(layout, truth, estimates, scoreFrom, toMs, pseudonymOf);

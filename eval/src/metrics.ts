@@ -1,4 +1,5 @@
 import type { Layout } from '../../core/src/layout.ts';
+import { estimateVisitors } from '../../core/src/sessions.ts';
 import {
   type GroundTruth,
   truthOccupancyPerMinute,
@@ -20,12 +21,17 @@ export interface EstimatedStay {
 }
 
 export interface EstimatedVisit {
+  /** The visit's device: the first of the MAC rotations analytics linked into it. */
   device: string;
   startMs: number;
   endMs: number;
   day: string;
-  /** Every stay of the visit was in an 'outside' zone. */
-  outsideOnly: boolean;
+  /** Analytics classed the visit as a passer-by's (too little time inside the mall). */
+  passerBy: boolean;
+  /** Began with a randomized MAC inside the mall that was linked to no earlier one. */
+  orphan?: boolean;
+  /** Links into this visit that had a close rival. */
+  doubtfulLinks?: number;
 }
 
 export interface Estimates {
@@ -41,6 +47,8 @@ export interface Metric {
   value: number;
   /** The bar from the presence-analytics issue, if it sets one. */
   target?: { op: '>=' | '<='; value: number; absolute?: boolean };
+  /** The estimate's own uncertainty, on the same scale as `value` (unique visitors). */
+  interval?: { low: number; high: number };
   unit: '%' | 'r';
   detail: string;
 }
@@ -55,9 +63,9 @@ export const METRIC_DEFINITIONS: Record<string, string> = {
   flowCorrelation:
     'Pearson correlation between the true and the estimated zone-to-zone transition counts, over every pair that appears in either.',
   uniqueVisitors:
-    'Relative error of unique visitors per day: distinct devices with a visit that is not outside-only, against distinct true shoppers and staff that day.',
+    'Relative error of unique visitors per day: distinct visit devices (analytics links a randomized MAC\'s rotations into one visit) of visits not classed as passers-by, against distinct true shoppers and staff that day. The interval runs from "every orphan visit (a randomized MAC first heard inside, linked to nothing) was a missed rotation" to "every doubtful link joined two people".',
   visitorsVsPassersBy:
-    'Relative error of the passer-by count: visits whose every stay is in an outside zone, against true passers-by.',
+    'Relative error of the passer-by count: visits analytics classed as passers-by (less than its minimum time inside the mall), against true passers-by.',
 };
 
 function pearson(xs: readonly number[], ys: readonly number[]): number {
@@ -212,19 +220,31 @@ export function scoreEstimates(
       truePersons.set(day, (truePersons.get(day) ?? 0) + n);
   }
   const truePassers = [...truthPersonsPerDay(truth, 'passer-by').values()].reduce((a, b) => a + b, 0);
-  const estByDay = new Map<string, Set<string>>();
+  const visitsByDay = new Map<string, EstimatedVisit[]>();
   let estPassers = 0;
   for (const v of estimates.visits) {
-    if (v.outsideOnly) {
-      estPassers++;
-      continue;
-    }
-    const set = estByDay.get(v.day) ?? new Set<string>();
-    set.add(v.device);
-    estByDay.set(v.day, set);
+    if (v.passerBy) estPassers++;
+    const list = visitsByDay.get(v.day) ?? [];
+    list.push(v);
+    visitsByDay.set(v.day, list);
   }
   const trueVisitors = [...truePersons.values()].reduce((a, b) => a + b, 0);
-  const estVisitors = [...estByDay.values()].reduce((a, s) => a + s.size, 0);
+  let estVisitors = 0;
+  let estLow = 0;
+  let estHigh = 0;
+  for (const list of visitsByDay.values()) {
+    const e = estimateVisitors(
+      list.map((v) => ({
+        device: v.device,
+        passerBy: v.passerBy,
+        orphan: v.orphan ?? false,
+        doubtfulLinks: v.doubtfulLinks ?? 0,
+      })),
+    );
+    estVisitors += e.visitors;
+    estLow += e.low;
+    estHigh += e.high;
+  }
 
   const rel = (est: number, truthValue: number) =>
     truthValue === 0 ? Number.NaN : (est - truthValue) / truthValue;
@@ -266,15 +286,16 @@ export function scoreEstimates(
       name: 'Unique visitors per day, error',
       value: rel(estVisitors, trueVisitors),
       target: { op: '<=', value: 0.1, absolute: true },
+      interval: { low: rel(estLow, trueVisitors), high: rel(estHigh, trueVisitors) },
       unit: '%',
-      detail: `${estVisitors} devices against ${trueVisitors} persons`,
+      detail: `${estVisitors} visitors (interval ${estLow}–${estHigh}) against ${trueVisitors} persons`,
     },
     {
       key: 'visitorsVsPassersBy',
       name: 'Passers-by, error',
       value: rel(estPassers, truePassers),
       unit: '%',
-      detail: `${estPassers} outside-only visits against ${truePassers} passers-by`,
+      detail: `${estPassers} passer-by visits against ${truePassers} passers-by`,
     },
   ];
 }

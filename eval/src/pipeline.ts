@@ -9,6 +9,8 @@ import { createVirtualGateway, type VirtualGateway } from '../../testkit/src/vir
 // gateways send a heartbeat so analytics' event clock follows the simulation.
 
 const MAX_BATCHES_AHEAD = 40;
+/** Beyond the idle gap: the zone decisions' lag (a minute by default) and the last minute's own length. */
+const FINAL_MARGIN_MS = 5 * 60_000;
 
 export interface PipelineRun {
   readings: number;
@@ -63,9 +65,10 @@ export async function runThroughPipeline(options: {
       options.onProgress?.(next);
       t = next;
     }
-    // Let every open visit close: event time moves past the idle gap with no more readings.
+    // Let every open visit close and every minute get its final count: event time moves past the
+    // idle gap, plus a few minutes for the zone decisions' lag, with no more readings.
     const { visitIdleMs, allowedLatenessMs } = system.occupancy;
-    clock.set(options.toMs + visitIdleMs + allowedLatenessMs + 60_000);
+    clock.set(options.toMs + visitIdleMs + allowedLatenessMs + FINAL_MARGIN_MS);
     await heartbeat();
     await system.settle(clock.now(), { timeout: '10m' });
     return { readings };

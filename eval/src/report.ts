@@ -13,9 +13,15 @@ export interface EvalRun {
   wallSeconds: number;
 }
 
+function fmtNumber(m: Metric, value: number): string {
+  return m.unit === '%' ? `${(value * 100).toFixed(1)} %` : value.toFixed(3);
+}
+
 function fmtValue(m: Metric): string {
   if (Number.isNaN(m.value)) return 'n/a';
-  return m.unit === '%' ? `${(m.value * 100).toFixed(1)} %` : m.value.toFixed(3);
+  const value = fmtNumber(m, m.value);
+  if (!m.interval || Number.isNaN(m.interval.low) || Number.isNaN(m.interval.high)) return value;
+  return `${value} (${fmtNumber(m, m.interval.low)} … ${fmtNumber(m, m.interval.high)})`;
 }
 
 function fmtTarget(m: Metric): string {

@@ -58,7 +58,7 @@ function perfectEstimates(): Estimates {
       startMs: v.startMs,
       endMs: v.endMs,
       day: v.day,
-      outsideOnly: false,
+      passerBy: false,
     })),
     occupancy,
   };
@@ -89,7 +89,7 @@ describe('scoreEstimates', () => {
       startMs: T0,
       endMs: T0 + MIN,
       day: '2026-11-18',
-      outsideOnly: false,
+      passerBy: false,
     });
     const s = score(e);
     const personMinutes = 26 + 34; // minute boundaries inside the mall
@@ -97,5 +97,28 @@ describe('scoreEstimates', () => {
     // Store visits: p1 fashion 20 min exact (0), p2 kids 30 min estimated 15 (0.5): median 0.25.
     expect(s.dwellError).toBeCloseTo(0.25, 10);
     expect(s.uniqueVisitors).toBeCloseTo(0.5, 10);
+  });
+
+  it('counts a linked visit once, leaves passers-by out and reports the linker’s interval', () => {
+    const e = perfectEstimates();
+    e.visits.push(
+      { device: 'dev-street', startMs: T0, endMs: T0 + MIN, day: '2026-11-18', passerBy: true },
+      // An orphan (a rotation the linker may have missed) and a visit with one doubtful link.
+      {
+        device: 'dev-orphan',
+        startMs: T0,
+        endMs: T0 + MIN,
+        day: '2026-11-18',
+        passerBy: false,
+        orphan: true,
+      },
+    );
+    e.visits[0]!.doubtfulLinks = 1;
+    const m = scoreEstimates(layout, truth, e, T0, T0 + 60 * MIN, ids).find(
+      (x) => x.key === 'uniqueVisitors',
+    )!;
+    expect(m.value).toBeCloseTo(0.5, 10); // 3 visitors against 2 persons
+    expect(m.interval).toEqual({ low: 0, high: 1 }); // 2 … 4
+    expect(m.detail).toBe('3 visitors (interval 2–4) against 2 persons');
   });
 });

@@ -6,7 +6,17 @@ import {
   createOccupancyState,
   type OccupancyOptions,
 } from '../../core/src/occupancy.ts';
-import { createSessionState, drainClosed, expireSessions, observeBurst } from '../../core/src/sessions.ts';
+import {
+  coveredAt,
+  createSessionState,
+  drainClosed,
+  estimateVisitors,
+  expireSessions,
+  linkDevice,
+  observeBurst,
+  type SessionOptions,
+  watchMinute,
+} from '../../core/src/sessions.ts';
 
 const T0 = Date.UTC(2026, 10, 21, 10, 0, 0);
 const MIN = 60_000;
@@ -98,11 +108,155 @@ describe('sessions from sightings through the occupancy engine', () => {
     advanceClock(state, T0 + 60 * MIN);
     closeMinutes(state, []);
     const { stays, visits } = drainClosed(state.sessions);
+    // Store B's stay, the visit's last, ends half a probe interval (10 s) after its last burst.
     expect(stays.map((s) => [s.zoneId, Math.round((s.endMs - s.startMs) / 1000)])).toEqual([
       ['store-a', 12 * 60 + 10],
-      ['store-b', 8 * 60 + 10],
+      ['store-b', 8 * 60 + 10 + 10],
     ]);
     expect(visits).toHaveLength(1);
-    expect(visits[0]!.endMs - visits[0]!.startMs).toBe(20 * MIN + 20_000);
+    expect(visits[0]!.endMs - visits[0]!.startMs).toBe(20 * MIN + 20_000 + 10_000);
+  });
+
+  it('a randomized phone that rotates its MAC in place stays one visit under its first MAC', () => {
+    const state = createOccupancyState(options);
+    const probe = (mac: string, t: number, rssi: number) => {
+      addSighting(state, mac, 'store-a', rssi, t, true);
+      addSighting(state, mac, 'corridor', rssi - 20, t + 20, true);
+    };
+    for (let t = 0; t < 10 * MIN; t += 30_000) probe('old-mac', T0 + t, -55);
+    for (let t = 10 * MIN; t < 20 * MIN; t += 30_000) probe('new-mac', T0 + t, -56);
+    advanceClock(state, T0 + 60 * MIN);
+    closeMinutes(state, []);
+    const { stays, visits } = drainClosed(state.sessions);
+    expect(visits.map((v) => [v.device, v.devices, v.passerBy])).toEqual([['old-mac', 2, false]]);
+    // Each MAC keeps its own stays (they are what was heard), split where the rotation fell.
+    expect(stays.map((s) => [s.device, s.zoneId, s.visitDevice])).toEqual([
+      ['old-mac', 'store-a', 'old-mac'],
+      ['new-mac', 'store-a', 'old-mac'],
+    ]);
+    expect(stays[0]!.endMs).toBe(T0 + 10 * MIN - 15_000);
+    expect(stays[1]!.startMs).toBe(stays[0]!.endMs);
+  });
+
+  it('a new randomized MAC elsewhere, out of rhythm, is someone else', () => {
+    const state = createOccupancyState(options);
+    for (let t = 0; t < 10 * MIN; t += 30_000) addSighting(state, 'old-mac', 'store-a', -55, T0 + t, true);
+    // 7 s after the old MAC's last burst, at another rhythm: not a rotation of it.
+    for (let t = 10 * MIN - 23_000; t < 20 * MIN; t += 13_000)
+      addSighting(state, 'other', 'store-b', -70, T0 + t, true);
+    advanceClock(state, T0 + 60 * MIN);
+    closeMinutes(state, []);
+    const { visits } = drainClosed(state.sessions);
+    expect(visits.map((v) => [v.device, v.devices]).sort()).toEqual([
+      ['old-mac', 1],
+      ['other', 1],
+    ]);
+  });
+});
+
+describe('linkDevice, passers-by and coverage', () => {
+  const OUTSIDE: SessionOptions = { visitIdleMs: 10 * MIN, outsideZones: new Set(['street']) };
+
+  it('a linked successor continues the visit; a doubtful link is counted', () => {
+    const state = createSessionState();
+    observeBurst(state, 'm1', 'shop', T0, OUTSIDE, 15_000);
+    observeBurst(state, 'm1', 'shop', T0 + 5 * MIN, OUTSIDE, 15_000);
+    expect(linkDevice(state, 'm1', 'm2', true)).toBe(true);
+    expect(linkDevice(state, 'm1', 'm3', false)).toBe(false); // m1 has handed its visit on
+    observeBurst(state, 'm2', 'shop', T0 + 6 * MIN, OUTSIDE, 15_000);
+    expireSessions(state, T0 + 60 * MIN, OUTSIDE);
+    const { stays, visits } = drainClosed(state);
+    expect(visits).toEqual([
+      {
+        device: 'm1',
+        startMs: T0,
+        endMs: T0 + 6 * MIN + 15_000,
+        stays: 2,
+        bursts: 3,
+        devices: 2,
+        doubtfulLinks: 1,
+        insideMs: 6 * MIN + 15_000,
+        passerBy: false,
+        orphan: false,
+      },
+    ]);
+    expect(stays.map((s) => [s.device, s.startMs - T0, s.endMs - T0])).toEqual([
+      ['m1', 0, 5.5 * MIN],
+      ['m2', 5.5 * MIN, 6 * MIN + 15_000],
+    ]);
+  });
+
+  it.each<[string, [string, number][], boolean]>([
+    [
+      'only the street',
+      [
+        ['street', 0],
+        ['street', 30_000],
+      ],
+      true,
+    ],
+    [
+      'a burst at the door',
+      [
+        ['street', 0],
+        ['entrance', 20_000],
+      ],
+      true,
+    ],
+    [
+      'a minute inside',
+      [
+        ['street', 0],
+        ['entrance', 20_000],
+        ['shop', 60_000],
+        ['shop', 90_000],
+      ],
+      false,
+    ],
+  ])('passer-by or visitor: %s', (_name, bursts, passerBy) => {
+    const state = createSessionState();
+    for (const [zone, t] of bursts) observeBurst(state, 'd', zone, T0 + t, OUTSIDE, 10_000);
+    expireSessions(state, T0 + 60 * MIN, OUTSIDE);
+    expect(drainClosed(state).visits.map((v) => v.passerBy)).toEqual([passerBy]);
+  });
+
+  it('an inferred burst places a stay but counts no burst', () => {
+    const state = createSessionState();
+    observeBurst(state, 'd', 'a', T0, IDLE, 0);
+    observeBurst(state, 'd', 'corridor', T0 + 20_000, IDLE, 0, true);
+    observeBurst(state, 'd', 'b', T0 + 40_000, IDLE, 0);
+    expireSessions(state, T0 + 60 * MIN, IDLE);
+    const { stays, visits } = drainClosed(state);
+    expect(stays.map((s) => [s.zoneId, s.bursts])).toEqual([
+      ['a', 1],
+      ['corridor', 0],
+      ['b', 1],
+    ]);
+    expect(visits[0]!.bursts).toBe(2);
+  });
+
+  it('counts the stays covering a watched instant, closed and open', () => {
+    const state = createSessionState();
+    watchMinute(state, T0 + 2 * MIN);
+    observeBurst(state, 'x', 'a', T0, IDLE, 0);
+    observeBurst(state, 'x', 'b', T0 + 3 * MIN, IDLE, 0); // a covers 0..1:30, b from 1:30
+    observeBurst(state, 'y', 'a', T0 + MIN, IDLE, 0); // open, began before 2:00
+    observeBurst(state, 'z', 'a', T0 + 2 * MIN + 1, IDLE, 0); // began after
+    expect(Object.fromEntries(coveredAt(state, T0 + 2 * MIN))).toEqual({ b: 1, a: 1 });
+    expect(state.coverage.size).toBe(0);
+  });
+});
+
+describe('estimateVisitors', () => {
+  it('counts each visit device once, leaves passers-by out, and brackets the linker’s doubts', () => {
+    const v = (device: string, passerBy = false, orphan = false, doubtfulLinks = 0) => ({
+      device,
+      passerBy,
+      orphan,
+      doubtfulLinks,
+    });
+    expect(
+      estimateVisitors([v('a'), v('a'), v('b', false, true), v('c', false, false, 2), v('p', true, true)]),
+    ).toEqual({ visitors: 3, low: 2, high: 5 });
   });
 });

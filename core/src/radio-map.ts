@@ -1,0 +1,152 @@
+import { type Layout, pointInPolygon } from './layout.ts';
+
+// Where in the layout a burst was most likely sent from: a radio map built from the layout alone
+// (no site survey). Each zone is sampled on a grid; for each grid point the expected RSSI at every
+// sensor of its floor within range follows the log-distance path-loss model,
+//   expected = −10·n·log10(max(d, 1 m)) + walls,
+// with one wall between the phone's zone and a sensor in another zone, and a second one when
+// neither zone is a corridor or atrium (shop to shop, shop to street). A burst's readings are
+// compared with each point: the phone's transmit power is unknown, so the mean difference is
+// taken out, and the rest is the misfit. A zone's score is the best fit over its points,
+//   score(z) = −min_p Σ_s (r_s − expected_p,s − offset_p)² / (2σ²),
+// so a phone at a store's front that reads a little stronger on the corridor sensor than on the
+// store's still fits the store: the corridor's points do not explain how the neighbouring stores
+// heard it. Readings from sensors the map does not know leave the burst to the simpler per-zone
+// rule (zone-estimator.ts).
+
+export interface RadioMapOptions {
+  /** Log-distance path-loss exponent (2 = free space; indoors 2.5-3.5). */
+  pathLossExponent: number;
+  /** Loss through one wall or shop front, dB (negative). */
+  wallDb: number;
+  /** Added loss when neither zone is a corridor or atrium (a second wall), dB (negative or 0). */
+  extraWallDb: number;
+  /** Sensors farther than this never hear a phone, m. */
+  maxRangeM: number;
+  /** Grid step of the sample points, m. */
+  gridStepM: number;
+  /** Spread of one reading around the model (noise, fading, sensor gain), dB. */
+  sigmaDb: number;
+}
+
+export const DEFAULT_RADIO_MAP: Readonly<RadioMapOptions> = Object.freeze({
+  pathLossExponent: 3,
+  wallDb: -6,
+  extraWallDb: -3,
+  maxRangeM: 40,
+  gridStepM: 3,
+  sigmaDb: 5,
+});
+
+export interface RadioMap {
+  /** Sensor index by id (WiFi-capable sensors with a position). */
+  sensorIndex: Map<string, number>;
+  /** Per zone (layout order): its sample points' expected levels, point-major, one row per point. */
+  zoneLevels: Float32Array[];
+  /** Sensors per row (all sensors; NaN where the sensor cannot hear the point). */
+  sensors: number;
+  /** Per zone, per sensor: 1 when the sensor can hear some point of the zone (a quick rejection). */
+  zoneHears: Uint8Array[];
+  /** 1 / (2σ²). */
+  inverseTwoVar: number;
+}
+
+const CIRCULATION = new Set(['corridor', 'atrium']);
+
+/** Builds the map for a validated layout (zones in layout order, as in ZoneGraph). */
+export function createRadioMap(
+  layout: Pick<Layout, 'zones' | 'sensors'>,
+  options: Partial<RadioMapOptions> = {},
+): RadioMap {
+  const o = { ...DEFAULT_RADIO_MAP, ...options };
+  const sensors = layout.sensors.filter((s) => s.kind !== 'scale');
+  const kindOf = new Map(layout.zones.map((z) => [z.id, z.kind]));
+  const zoneLevels = layout.zones.map((zone) => {
+    const xs = zone.polygon.map((p) => p[0]);
+    const ys = zone.polygon.map((p) => p[1]);
+    const x0 = Math.min(...xs);
+    const x1 = Math.max(...xs);
+    const y0 = Math.min(...ys);
+    const y1 = Math.max(...ys);
+    // A metre in from the walls where the zone is big enough; at least one point per zone.
+    const mx = x1 - x0 > 4 ? 1 : 0;
+    const my = y1 - y0 > 4 ? 1 : 0;
+    const nx = Math.max(1, Math.round((x1 - x0 - 2 * mx) / o.gridStepM));
+    const ny = Math.max(1, Math.round((y1 - y0 - 2 * my) / o.gridStepM));
+    const points: [number, number][] = [];
+    for (let i = 0; i <= nx; i++) {
+      for (let j = 0; j <= ny; j++) {
+        const x = x0 + mx + ((x1 - x0 - 2 * mx) * i) / nx;
+        const y = y0 + my + ((y1 - y0 - 2 * my) * j) / ny;
+        if (pointInPolygon(x, y, zone.polygon)) points.push([x, y]);
+      }
+    }
+    if (points.length === 0) {
+      const cx = xs.reduce((a, b) => a + b, 0) / xs.length;
+      const cy = ys.reduce((a, b) => a + b, 0) / ys.length;
+      points.push([cx, cy]);
+    }
+    const levels = new Float32Array(points.length * sensors.length).fill(Number.NaN);
+    const zoneCirculates = CIRCULATION.has(zone.kind);
+    points.forEach(([x, y], p) => {
+      sensors.forEach((s, k) => {
+        if (s.floor !== zone.floor) return;
+        const d = Math.hypot(s.x - x, s.y - y);
+        if (d > o.maxRangeM) return;
+        const walls =
+          s.zone === zone.id
+            ? 0
+            : o.wallDb + (zoneCirculates || CIRCULATION.has(kindOf.get(s.zone) ?? '') ? 0 : o.extraWallDb);
+        levels[p * sensors.length + k] = -10 * o.pathLossExponent * Math.log10(Math.max(d, 1)) + walls;
+      });
+    });
+    return levels;
+  });
+  const zoneHears = zoneLevels.map((levels) => {
+    const hears = new Uint8Array(sensors.length);
+    for (let i = 0; i < levels.length; i++) if (!Number.isNaN(levels[i]!)) hears[i % sensors.length] = 1;
+    return hears;
+  });
+  return {
+    sensorIndex: new Map(sensors.map((s, i) => [s.id, i])),
+    zoneLevels,
+    zoneHears,
+    sensors: sensors.length,
+    inverseTwoVar: 1 / (2 * o.sigmaDb * o.sigmaDb),
+  };
+}
+
+/**
+ * Log-likelihood score of `zone` (layout index) for a burst heard by `sensorIdx` at `rssiDbm`
+ * (their first `heard` entries):
+ * the best fit over the zone's points (see the header); −Infinity when no point of the zone is in
+ * range of every sensor that heard the burst.
+ */
+export function scoreZone(
+  map: RadioMap,
+  zone: number,
+  sensorIdx: readonly number[],
+  rssiDbm: readonly number[],
+  heard = sensorIdx.length,
+): number {
+  const levels = map.zoneLevels[zone];
+  const hears = map.zoneHears[zone];
+  if (levels === undefined || hears === undefined || heard === 0) return Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < heard; i++) if (hears[sensorIdx[i]!] === 0) return Number.NEGATIVE_INFINITY;
+  const n = map.sensors;
+  let best = Number.POSITIVE_INFINITY;
+  for (let row = 0; row < levels.length; row += n) {
+    // One pass: with e = reading − expected, the misfit around the best offset (the mean e) is
+    // Σe² − (Σe)²/n. A sensor out of range of the point (NaN) rules the point out.
+    let sum = 0;
+    let sumSq = 0;
+    for (let i = 0; i < heard; i++) {
+      const e = rssiDbm[i]! - levels[row + sensorIdx[i]!]!;
+      sum += e;
+      sumSq += e * e;
+    }
+    const sse = sumSq - (sum * sum) / heard;
+    if (sse < best) best = sse; // NaN never compares less
+  }
+  return best === Number.POSITIVE_INFINITY ? Number.NEGATIVE_INFINITY : -best * map.inverseTwoVar;
+}
