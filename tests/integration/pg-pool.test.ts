@@ -100,7 +100,7 @@ describe.each(backends())('pg errors on %s', (backend: Backend) => {
   });
 
   it.skipIf(backend === 'embedded')(
-    'a terminated session (57P01), a deadlock (40P01) and a serialization failure (40001) are retryable',
+    'a terminated session (57P01), a deadlock (40P01) and a serialization failure (40001) are retryable (server only: it needs two sessions, the embedded database serves one at a time)',
     async () => {
       const a = new pg.Client({ connectionString: db.url });
       const b = new pg.Client({ connectionString: db.url });
