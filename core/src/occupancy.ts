@@ -426,7 +426,10 @@ export function countOccupancy(state: OccupancyState, atMs: number, presenceMs: 
   const counts = new Map<string, number>();
   for (const d of state.devices.values()) {
     if (d.zoneId === '' || d.lastStepMs > atMs) continue;
-    if (atMs - d.lastStepMs <= presenceOf(d, presenceMs)) {
+    // A burst still being heard (not yet complete) says the device is here now, even if its
+    // last complete one is older than its presence time (a phone probing every few seconds).
+    const heardMs = d.burstStartMs <= atMs ? d.burstStartMs : d.lastStepMs;
+    if (atMs - heardMs <= presenceOf(d, presenceMs)) {
       counts.set(d.zoneId, (counts.get(d.zoneId) ?? 0) + 1);
     }
   }

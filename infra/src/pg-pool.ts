@@ -56,25 +56,25 @@ export interface PoolOptions {
 }
 
 export function createPool(options: PoolOptions): pg.Pool {
-  const pool = new pg.Pool({
+  const poolConfig: pg.PoolConfig & { onConnect(client: pg.PoolClient): Promise<void> } = {
     connectionString: options.url,
     max: options.max,
     application_name: options.applicationName,
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: 10_000,
-  });
+    // The embedded server (pglite-socket) serves every connection from one PGlite session, so the
+    // named statements of a connection that is gone are still prepared there, and the next
+    // connection's first use of the same name fails with 42P05 (duplicate_prepared_statement). A
+    // new connection therefore starts by clearing them (on a real server it finds none), before
+    // the pool hands it out (pg-pool's `onConnect`; a failure here fails the caller's connect,
+    // which classifies it).
+    onConnect: async (client) => {
+      await client.query('DEALLOCATE ALL');
+    },
+  };
+  const pool = new pg.Pool(poolConfig);
   // An idle client losing its server emits 'error' on the pool; without a listener that crashes
   // the process. The next query reconnects, and its caller sees and classifies any error.
   pool.on('error', () => {});
-  // The embedded server (pglite-socket) serves every connection from one PGlite session, so the
-  // named statements of a connection that is gone are still prepared there, and the next
-  // connection's first use of the same name fails with 42P05 (duplicate_prepared_statement). A new
-  // connection therefore starts by clearing them; on a real server it finds none. pg sends it
-  // ahead of anything the pool's caller queues on this client.
-  pool.on('connect', (client) => {
-    // A failure here is the connection failing (ECONNRESET, 57P01...): the caller's own query on
-    // this client fails the same way and is classified there.
-    client.query('DEALLOCATE ALL').catch(() => undefined);
-  });
   return pool;
 }

@@ -321,3 +321,16 @@ describe('quiet stretches', () => {
     expect(wholeRows.length).toBeLessThan(400);
   });
 });
+
+describe('a phone probing every few seconds', () => {
+  it('counts at every minute end, though its newest burst is still being heard then', () => {
+    const state = createOccupancyState(OPTS);
+    const rows = [];
+    for (let t = 20_000; t < 200_000; t += 100) {
+      addSighting(state, 'a', 'z1', -55, T0 + t);
+      if (t % 1000 === 0) rows.push(...closeMinutes(state, ['z1']));
+    }
+    const minutes = rows.filter((r) => r.bucketMs >= T0);
+    expect(minutes.map((r) => r.devices)).toEqual([1, 1, 1]);
+  });
+});
