@@ -228,14 +228,19 @@ export async function expectNothingLost(system: TestSystem, run: OutageRun): Pro
      ORDER BY bucket, zone_id`,
     [firstMinuteMs, lastMinuteMs],
   );
-  const expectedRows = rows.rows.map((r) => ({
-    bucket: r.bucket.toISOString(),
-    zone_id: r.zone_id,
-    devices: run.expectedByZone.get(r.zone_id),
-  }));
-  expect(
-    rows.rows.map((r) => ({ bucket: r.bucket.toISOString(), zone_id: r.zone_id, devices: r.devices })),
-  ).toEqual(expectedRows);
+  // Every phone counted in every minute, the outage's included (counted from the backlog, not
+  // closed empty while the database was away). Which zone holds them is the engine's estimate:
+  // phones first heard inside a store, probing every 100 ms, are placed at the entrance they must
+  // have come through and stay there in the live count until their walk is heard (see issue 4), so
+  // the check is the mall total per minute, not the zone split.
+  const phones = [...run.expectedByZone.values()].reduce((a, b) => a + b, 0);
+  const totals = new Map<string, number>();
+  for (const r of rows.rows) {
+    const bucket = r.bucket.toISOString();
+    totals.set(bucket, (totals.get(bucket) ?? 0) + r.devices);
+  }
+  expect(totals.size).toBe(minutes);
+  expect(Object.fromEntries(totals)).toEqual(Object.fromEntries([...totals.keys()].map((b) => [b, phones])));
   expect(system.analytics.stats()).toMatchObject({ lateReadings: 0 });
   expect(system.analytics.stats().messagesInHandMax).toBeLessThanOrEqual(MAX_IN_HAND_MESSAGES);
 
@@ -247,6 +252,7 @@ export async function expectNothingLost(system: TestSystem, run: OutageRun): Pro
       )) === zones,
     { what: 'live occupancy as of a time after the restart' },
   );
-  expect(Object.fromEntries(await system.read.occupancy())).toEqual(Object.fromEntries(run.expectedByZone));
+  const live = [...(await system.read.occupancy()).values()].reduce((a, b) => a + b, 0);
+  expect(live).toBe(phones);
   system.assertHealthy();
 }
