@@ -2,6 +2,7 @@ import mqtt from 'mqtt';
 import type { Logger } from 'pino';
 import type { BleReading, ReadingKind, ScaleReading, WifiReading } from '../../core/src/messages.ts';
 import { gatewayTopic } from '../../core/src/topics.ts';
+import { firstConnection } from './first-connection.ts';
 import { createOutbox, type OutboxStats } from './outbox/outbox.ts';
 import { createDiskStore, createMemoryStore } from './outbox/segment-store.ts';
 import { createPseudonymizer } from './pseudonym-cache.ts';
@@ -93,11 +94,6 @@ const DEFAULT_WINDOW_BATCHES = 16;
 const DEFAULT_MAX_PAYLOAD_BYTES = 262_144;
 const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
 
-/** The broker refused the gateway's credentials: retrying cannot help. */
-export class GatewayAuthError extends Error {
-  readonly code = 'GATEWAY_AUTH_REFUSED';
-}
-
 export interface GatewayStats {
   readingsIn: number;
   invalidMacs: number;
@@ -139,6 +135,8 @@ interface Buffer<T> {
   readings: T[];
   firstAtMs: number;
 }
+
+export { GatewayAuthError } from './first-connection.ts';
 
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const clock = options.clock ?? Date;
@@ -432,40 +430,4 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       writableWaiters = [];
     },
   };
-}
-
-/**
- * Waits for the first CONNACK. Refused credentials are fatal (retrying cannot help); an
- * unreachable broker is not: the gateway starts offline and queues.
- */
-function firstConnection(client: mqtt.MqttClient, gatewayId: string, log: Logger): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const done = () => {
-      client.off('connect', onConnect);
-      client.off('error', onError);
-      client.off('offline', onOffline);
-    };
-    const onConnect = () => {
-      done();
-      resolve();
-    };
-    const onError = (err: Error & { code?: number | string }) => {
-      // CONNACK return codes 4 (bad user name or password) and 5 (not authorized).
-      if (err.code === 4 || err.code === 5) {
-        done();
-        client.end(true);
-        reject(
-          new GatewayAuthError(`the broker refused gateway ${gatewayId}: ${err.message}`, { cause: err }),
-        );
-      }
-    };
-    const onOffline = () => {
-      done();
-      log.warn('broker unreachable at start: the gateway starts offline and queues batches');
-      resolve();
-    };
-    client.on('connect', onConnect);
-    client.on('error', onError);
-    client.on('offline', onOffline);
-  });
 }

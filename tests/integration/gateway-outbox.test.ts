@@ -11,7 +11,12 @@ import {
 import type mqtt from 'mqtt';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createGateway, type Gateway, type GatewayOptions } from '../../gateway/src/gateway.ts';
+import {
+  createGateway,
+  type Gateway,
+  GatewayAuthError,
+  type GatewayOptions,
+} from '../../gateway/src/gateway.ts';
 import { loadShippedLayout } from '../../simulators/src/load-layout.ts';
 import { type Backend, backends, createTestDb, type TestDb } from '../helpers/db.ts';
 import { waitFor } from '../helpers/wait-for.ts';
@@ -165,6 +170,34 @@ describe.each(backends())('gateway outbox on %s', (backend: Backend) => {
       describe: () => storedBetween(1000, 1120),
     });
     await recorder.close();
+  });
+
+  it('starts offline when the broker is unreachable, and refuses to start on wrong credentials', async () => {
+    proxy = await startLinkProxy(system.broker.url);
+    await proxy.cut();
+    const { gateway } = await startGateway('gw-offline-start');
+    expect(gateway.stats().connected).toBe(false);
+    gateway.pushWifi(readings(7000, 7010));
+    await waitFor(() => gateway.stats().outbox.queuedBatches === 1, {
+      what: 'the batch queued while offline',
+    });
+    await proxy.restore();
+    await gateway.flush();
+    expect(gateway.stats()).toMatchObject({ connected: true, readingsPublished: 10 });
+    await expect(
+      createGateway({
+        mqttUrl: system.broker.url,
+        mallId: layout.id,
+        gatewayId: 'gw-offline-start',
+        username: 'gw-offline-start',
+        password: 'not-the-password',
+        siteSecret: 'test-site-secret-0001',
+        maxBatchReadings: 10,
+        flushIntervalMs: 20,
+        heartbeatIntervalMs: 0,
+        logger: pino({ level: 'silent' }),
+      }),
+    ).rejects.toBeInstanceOf(GatewayAuthError);
   });
 
   it('over its size bound the outbox drops the oldest batches, counts them, and delivers the rest', async () => {
