@@ -62,7 +62,7 @@ describe.each(backends())('history of a virtual mall on %s', (backend: Backend) 
   const api = async (path: string) => {
     const res = await fetch(`${dashboard.url}/api/malls/${MALL}/history/${path}`);
     expect(res.status, path).toBe(200);
-    return res.json();
+    return JSON.parse(await res.text());
   };
 
   it('tells visitors from the passer-by, and counts them new', async () => {
