@@ -48,6 +48,7 @@ export async function readFlows(
   toMs: number,
   limit: number,
 ): Promise<Flows> {
+  // Unnamed: planned with the range each time, not as a generic plan (see history-kpis.ts).
   const result = await pool.query<{
     from_zone: string;
     to_zone: string;
@@ -55,7 +56,6 @@ export async function readFlows(
     total: string;
     pairs: string;
   }>({
-    name: 'history_flows',
     text: FLOWS_SQL,
     values: [mallId, new Date(fromMs), new Date(toMs), limit],
   });

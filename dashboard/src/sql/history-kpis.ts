@@ -164,8 +164,10 @@ export async function readKpiCounts(
   toMs: number,
   bucket: KpiBucket,
 ): Promise<KpiBucketCounts[]> {
+  // Unnamed on purpose: a named (prepared) statement switches to a generic plan after five runs,
+  // and without the parameter values that plan for one day's KPIs took 0.4 s on the bench server
+  // and 107 s on the embedded database (no statistics) instead of 0.13 s and 0.3 s.
   const result = await pool.query<CountsRow & { start_ms: string; end_ms: string; local_start: string }>({
-    name: `history_kpis_${bucket}`,
     text: KPI_SQL[bucket],
     values: [scope.mallId, new Date(fromMs), new Date(toMs), scope.timeZone, scope.outsideZoneIds],
   });

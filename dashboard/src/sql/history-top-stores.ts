@@ -43,6 +43,7 @@ export async function readTopStores(
   by: TopStoresBy,
   limit: number,
 ): Promise<TopStores> {
+  // Unnamed: planned with the range each time, not as a generic plan (see history-kpis.ts).
   const result = await pool.query<{
     zone_id: string;
     stays: string;
@@ -51,7 +52,6 @@ export async function readTopStores(
     mean_dwell_ms: number;
     stores: string;
   }>({
-    name: `history_top_stores_${by}`,
     text: TOP_STORES_SQL[by],
     values: [mallId, new Date(fromMs), new Date(toMs), storeZoneIds, limit],
   });
