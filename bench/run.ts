@@ -1,5 +1,6 @@
 import { loadShippedLayout } from '../simulators/src/load-layout.ts';
 import { createTestDb, prepareTemplates } from '../tests/helpers/db.ts';
+import { benchHistoryQueries } from './history-queries.ts';
 import { benchIngest, printIngest } from './ingest-e2e.ts';
 import { benchOccupancyEngine, printOccupancyEngine } from './occupancy-engine.ts';
 import { benchPcapParse, printPcapParse } from './pcap-parse.ts';
@@ -29,3 +30,5 @@ for (const backend of ['embedded', 'server'] as const) {
     await db.close();
   }
 }
+
+await benchHistoryQueries(layout); // prints each backend's figures as it goes

@@ -552,6 +552,8 @@
     $('mall-meta').textContent =
       `${plural(layout.floors.length, 'floor')} · ${plural(stores, 'store')} · ${plural(layout.sensors.length, 'sensor')}`;
     drawFloors(layout);
+    // history.js builds the History view from the same layout.
+    document.dispatchEvent(new CustomEvent('mallflow:layout', { detail: layout }));
 
     connectLive(layout.id);
     try {

@@ -11,6 +11,7 @@ import { createLiveTicker } from './live-ticker.ts';
 import { buildOccupancyFrame, type OccupancyFrame } from './occupancy-frame.ts';
 import { attachSocketIo } from './plugins/socket-io.ts';
 import { type MallEntry, registerApiRoutes } from './routes/api.ts';
+import { registerHistoryRoutes } from './routes/history.ts';
 import { readLiveOccupancy } from './sql/occupancy.ts';
 
 // The dashboard process: Fastify (REST + the static page) and Socket.IO on one port.
@@ -97,6 +98,7 @@ export async function createDashboard(options: DashboardOptions): Promise<Dashbo
   );
 
   registerApiRoutes(app, { pool, malls, startedAtMs: Date.now() });
+  registerHistoryRoutes(app, { pool, malls });
   await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/' });
 
   const io = attachSocketIo(app);

@@ -50,6 +50,7 @@ function browserLayout(): Layout {
   ];
   const zones: Record<string, unknown>[] = [];
   const adjacency: [string, string][] = [
+    ['g-street', 'g-gate-w'],
     ['g-gate-w', 'g-hall-w'],
     ['g-gate-e', 'g-hall-e'],
     ['g-esc', 'f1-esc'],
@@ -96,6 +97,15 @@ function browserLayout(): Layout {
     adjacency.push([id, `${floor}-${hall}`]);
   }
   zones.push(
+    // The street in front of the west gate: passers-by for the History view.
+    {
+      id: 'g-street',
+      floor: 'g',
+      name: 'West Street',
+      kind: 'outside',
+      capacity: 300,
+      polygon: rect([0, 19, 4, 32]),
+    },
     {
       id: 'g-gate-w',
       floor: 'g',
@@ -136,6 +146,82 @@ async function setLive(db: TestDb, devicesByZone: Record<string, number>, asOf: 
      SELECT $1, z, d, $4 FROM unnest($2::text[], $3::int[]) AS t(z, d)
      ON CONFLICT (mall_id, zone_id) DO UPDATE SET devices = EXCLUDED.devices, as_of = EXCLUDED.as_of`,
     [MALL, zones, zones.map((z) => devicesByZone[z]), asOf],
+  );
+}
+
+/** Local 'YYYY-MM-DD HH:MM' in Shanghai (the browser mall's time zone) → Date. */
+const shanghai = (local: string) => new Date(`${local.replace(' ', 'T')}:00+08:00`);
+
+/**
+ * Two days of history: on 2026-11-20 two visitors (one new, one returning) and a passer-by on the
+ * street; on 2026-11-19 one visitor. Occupancy minutes for two zones on 2026-11-20.
+ */
+async function insertHistory(db: TestDb): Promise<void> {
+  const visits: [string, [string, string, string][]][] = [
+    [
+      'v1',
+      [
+        ['g-gate-w', '2026-11-20 10:00', '2026-11-20 10:02'],
+        ['g-hall-w', '2026-11-20 10:02', '2026-11-20 10:05'],
+        ['g-uniqlo', '2026-11-20 10:05', '2026-11-20 10:35'],
+        ['g-hall-w', '2026-11-20 10:35', '2026-11-20 10:40'],
+      ],
+    ],
+    [
+      'v2',
+      [
+        ['g-gate-e', '2026-11-20 14:00', '2026-11-20 14:01'],
+        ['g-hall-e', '2026-11-20 14:01', '2026-11-20 14:04'],
+        ['g-apple', '2026-11-20 14:04', '2026-11-20 14:20'],
+      ],
+    ],
+    [
+      'v2',
+      [
+        ['g-gate-w', '2026-11-20 17:00', '2026-11-20 17:01'],
+        ['g-hall-w', '2026-11-20 17:01', '2026-11-20 17:03'],
+        ['g-uniqlo', '2026-11-20 17:03', '2026-11-20 17:10'],
+      ],
+    ],
+    ['p1', [['g-street', '2026-11-20 12:00', '2026-11-20 12:01']]],
+    [
+      'v3',
+      [
+        ['g-gate-w', '2026-11-19 11:00', '2026-11-19 11:01'],
+        ['g-hall-w', '2026-11-19 11:01', '2026-11-19 11:10'],
+      ],
+    ],
+  ];
+  for (const [device, stays] of visits) {
+    const start = shanghai(stays[0]![1]);
+    const end = shanghai(stays[stays.length - 1]![2]);
+    await db.pool.query(
+      `INSERT INTO visits (mall_id, device, started_at, ended_at, dwell_ms, stays, bursts) VALUES ($1, $2, $3, $4, $5, $6, 1)`,
+      [MALL, device, start, end, end.getTime() - start.getTime(), stays.length],
+    );
+    for (const [zone, from, to] of stays) {
+      await db.pool.query(
+        `INSERT INTO zone_stays (mall_id, device, zone_id, started_at, ended_at, dwell_ms, bursts) VALUES ($1, $2, $3, $4, $5, $6, 1)`,
+        [MALL, device, zone, shanghai(from), shanghai(to), shanghai(to).getTime() - shanghai(from).getTime()],
+      );
+    }
+  }
+  await db.pool.query(
+    `INSERT INTO device_first_seen (mall_id, device, first_visit_at) VALUES
+       ($1, 'v1', $2), ($1, 'v2', $3), ($1, 'p1', $4), ($1, 'v3', $5)`,
+    [
+      MALL,
+      shanghai('2026-11-20 10:00'),
+      shanghai('2026-11-01 09:00'),
+      shanghai('2026-11-20 12:00'),
+      shanghai('2026-11-19 11:00'),
+    ],
+  );
+  await db.pool.query(
+    `INSERT INTO occupancy_minute (bucket, mall_id, zone_id, devices)
+     SELECT $2::timestamptz + m * interval '1 minute', $1, z, (m % 7) + 1
+     FROM generate_series(0, 89) AS m, unnest(ARRAY['g-uniqlo', 'g-hall-w']) AS z`,
+    [MALL, shanghai('2026-11-20 10:00')],
   );
 }
 
@@ -248,6 +334,83 @@ describe('dashboard page in chromium', () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.mouse.move(0, 0);
     await page.screenshot({ path: resolve(ARTIFACTS, 'dashboard.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('shows the History view with the numbers of the history API, and the live view after it', async () => {
+    await insertHistory(db);
+    const api = async (path: string) => {
+      const res = await fetch(`${dashboard.url}/api/malls/${MALL}/history/${path}`);
+      expect(res.status, path).toBe(200);
+      return JSON.parse(await res.text());
+    };
+    const kpis = await api('kpis?from=2026-10-22&to=2026-11-20');
+    const day = kpis.rows.at(-1);
+    // Worked out by hand: v1 and v2 came in (v2 twice), p1 only passed by; v1 is new.
+    expect(day).toMatchObject({
+      period: '2026-11-20',
+      visitors: 2,
+      passersBy: 1,
+      newVisitors: 1,
+      visitorVisits: 3,
+    });
+    expect(day.avgDwellMs).toBe(((40 + 20 + 10) * 60_000) / 3);
+
+    await page.locator('#tab-history').click();
+    expect(await page.locator('#live-view').isHidden()).toBe(true);
+    await page.locator('#history-date').fill('2026-11-20');
+    await page.locator('#history-view[data-state="ready"][data-date="2026-11-20"]').waitFor();
+    expect(new URL(page.url()).searchParams.get('view')).toBe('history');
+
+    expect(await page.locator('#hk-visitors').textContent()).toBe('2');
+    expect(await page.locator('#hk-passers').textContent()).toBe('1');
+    expect(await page.locator('#hk-capture').textContent()).toBe('66.7%');
+    expect(await page.locator('#hk-dwell').textContent()).toBe('23 min');
+    expect(await page.locator('#hk-new').textContent()).toBe('1 · 1');
+
+    const rows = page.locator('#daily-table tbody tr');
+    expect(await rows.count()).toBe(30);
+    const cells = async (date: string) =>
+      page.locator(`#daily-table tr[data-date="${date}"]`).locator('th, td').allTextContents();
+    expect(await cells('2026-11-20')).toEqual(['2026-11-20', '2', '1', '66.7%', '23 min', '1', '1']);
+    expect(await cells('2026-11-19')).toEqual(['2026-11-19', '1', '0', '100.0%', '10 min', '1', '0']);
+    expect(await cells('2026-11-18')).toEqual(['2026-11-18', '0', '0', '–', '–', '0', '0']);
+    expect(await page.locator('#daily-chart .day-bar').count()).toBe(30);
+
+    const heatmap = await api('heatmap?date=2026-11-20&resolution=hour');
+    const filled = heatmap.zones.reduce(
+      (n: number, z: { devices: (number | null)[] }) => n + z.devices.filter((v) => v !== null).length,
+      0,
+    );
+    expect(filled).toBe(4); // two zones, 10:00 to 11:30
+    const canvas = page.locator('#heatmap');
+    expect(await canvas.getAttribute('data-zones')).toBe(String(layout.zones.length));
+    expect(await canvas.getAttribute('data-columns')).toBe('24');
+    expect(await canvas.getAttribute('data-filled')).toBe(String(filled));
+    expect(await canvas.getAttribute('data-peak')).toBe('7');
+
+    expect(await page.locator('#top-stores li').first().getAttribute('data-zone-id')).toBe('g-uniqlo');
+    expect(await page.locator('#top-stores li').first().locator('.tz-pct').textContent()).toBe('2 visits');
+    const flows = await api('flows?from=2026-11-20&to=2026-11-20&limit=10');
+    expect(await page.locator('#top-flows li').count()).toBe(flows.rows.length);
+    expect(await page.locator('#top-flows li .tz-name').first().textContent()).toBe(
+      `${flows.rows[0].fromZoneName} → ${flows.rows[0].toZoneName}`,
+    );
+    expect(await page.locator('#dwell-bars li[data-bucket="20m_1h"] .tz-pct').textContent()).toBe('2');
+
+    const csvHref = await page.locator('#csv-kpis').getAttribute('href');
+    expect(csvHref).toBe(`/api/malls/${MALL}/history/kpis?from=2026-10-22&to=2026-11-20&format=csv`);
+    const csv = await fetch(`${dashboard.url}${csvHref}`);
+    expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+    expect((await csv.text()).split('\r\n').at(-2)).toBe(
+      '2026-11-20,2026-11-19T16:00:00.000Z,2026-11-20T16:00:00.000Z,2,1,0.6667,1400000,1,1,3,live',
+    );
+    await page.screenshot({ path: resolve(ARTIFACTS, 'dashboard-history.png'), fullPage: true });
+
+    await page.locator('#tab-live').click();
+    expect(await page.locator('#history-view').isHidden()).toBe(true);
+    expect(await page.locator('#kpi-total').textContent()).toBe('809');
+    await expect.poll(() => page.locator('#conn').getAttribute('data-state')).toBe('live');
     expect(pageErrors).toEqual([]);
   });
 });

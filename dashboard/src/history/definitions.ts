@@ -1,0 +1,29 @@
+// What each history figure means, named in every history response (`definitions`) and on the page.
+
+export const HISTORY_DEFINITIONS = {
+  localTime:
+    "Days and hours are the mall's local time (its layout's time zone). A day runs from local midnight to the next (23 to 25 hours); from/to include both dates.",
+  visit:
+    "A device's stay in the mall (table visits). Its zone stays are those of the same mall and device that started within it. A visit counts in the period its start falls in.",
+  visitorVisit: 'A visit with at least one zone stay in a zone that is not of kind "outside".',
+  passerByVisit: 'A visit whose zone stays are all in "outside" zones (the street in front of an entrance).',
+  visitors: 'Distinct devices with a visitor visit starting in the period.',
+  passersBy: 'Distinct devices with visits starting in the period, none of them a visitor visit.',
+  captureRate: 'visitors / (visitors + passersBy); null when both are 0.',
+  avgDwellMs: 'Mean dwell in milliseconds of the visitor visits starting in the period; null without any.',
+  newVisitors: 'Visitors whose first visit (device_first_seen.first_visit_at) falls in the period.',
+  returningVisitors: 'visitors - newVisitors.',
+  visitorVisits: 'Visitor visits starting in the period (a device may make several).',
+  dwellBuckets:
+    'Visitor visits by dwell: < 5 min, 5-20 min, 20-60 min, 1-6 h, 6 h and more (lower bound included, upper excluded).',
+  heatmap:
+    "Devices placed in each zone at each minute's end (occupancy_minute). Hour cells: the mean of the hour's recorded minutes (devices) and the busiest one (peakDevices). null: no minute recorded.",
+  flows:
+    'Transitions between consecutive zone stays of one device within one visit (from zone -> to zone), for the visits starting in the range; busiest pairs first. Two stays in a row in one zone are not a flow.',
+  topStores:
+    'Store zones by their zone stays starting in the range: by number of stays (by=visits) or by median stay dwell (by=dwell); the mean dwell is given beside the median.',
+  compare:
+    'The KPIs of two periods side by side, each counted over its whole period (a device counts once per period): change = period - vsPeriod (captureRate in rate units), changePct = change / vsPeriod x 100, null when vsPeriod is 0.',
+  source:
+    'rollup: the day was read from the daily KPI rollup (kpi_daily, refreshed by the analytics worker once a day is over); live: counted from visits and zone stays for this request.',
+} as const;
