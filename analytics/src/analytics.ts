@@ -79,10 +79,16 @@ export async function createAnalytics(options: AnalyticsOptions): Promise<Analyt
   let maintenanceTimer: NodeJS.Timeout | undefined;
   if (maintenanceOptions && maintenanceOptions.intervalMs > 0) {
     const timescale = await schemaUsesTimescale(options.pool);
+    const kpiMalls = {
+      timeZoneByMall: new Map(options.layouts.map((l) => [l.id, l.timezone])),
+      outsideZonesByMall: new Map(
+        options.layouts.map((l) => [l.id, l.zones.filter((z) => z.kind === 'outside').map((z) => z.id)]),
+      ),
+    };
     const runMaintenanceOnce = () => {
       if (maintaining || stopping) return;
       const startedMs = Date.now();
-      maintaining = runMaintenance(options.pool, { timescale, ...maintenanceOptions }, startedMs)
+      maintaining = runMaintenance(options.pool, { timescale, kpiMalls, ...maintenanceOptions }, startedMs)
         .then((result) => log.info({ ...result, tookMs: Date.now() - startedMs }, 'storage maintenance done'))
         .catch((err: unknown) => {
           // Maintenance can wait for its next turn; ingest must not stop for it.

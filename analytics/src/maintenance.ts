@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { refreshDailyKpis } from './sql/refresh-daily-kpis.ts';
 
 // Storage maintenance, run by the analytics worker on a timer because the embedded TimescaleDB
 // has no background workers (and a plain PostgreSQL has no policies at all). One run:
@@ -20,7 +21,18 @@ export interface MaintenanceOptions {
   timescale: boolean;
   rawRetentionDays: number;
   compressAfterDays: number;
+  /** Malls whose daily KPIs are rolled up (`kpi_daily`): their time zone and street zones. */
+  kpiMalls?: {
+    timeZoneByMall: ReadonlyMap<string, string>;
+    outsideZonesByMall: ReadonlyMap<string, readonly string[]>;
+  };
 }
+
+/** Days re-rolled each run: visits close after the idle gap, a day's last ones after midnight. */
+const KPI_MARGIN_MS = 2 * DAY_MS;
+/** How far back the first run rolls days up. */
+const KPI_FIRST_RUN_MS = 35 * DAY_MS;
+const KPI_TASK = 'daily-kpis';
 
 /** Whether the schema was migrated with TimescaleDB (hypertables, continuous aggregates). */
 export async function schemaUsesTimescale(pool: pg.Pool): Promise<boolean> {
@@ -36,6 +48,7 @@ export interface MaintenanceResult {
   compressedChunks: number;
   droppedChunks: number;
   deletedRows: number;
+  kpiDays: number;
 }
 
 async function rollUp(pool: pg.Pool, timescale: boolean, fromMs: number, toMs: number): Promise<void> {
@@ -116,7 +129,29 @@ export async function runMaintenance(
     compressedChunks: 0,
     droppedChunks: 0,
     deletedRows: 0,
+    kpiDays: 0,
   };
+  if (options.kpiMalls) {
+    const kpiState = await pool.query<{ done_until: Date }>(
+      'SELECT done_until FROM maintenance_state WHERE task = $1',
+      [KPI_TASK],
+    );
+    const kpiDoneMs = kpiState.rows[0]?.done_until.getTime();
+    const kpiFromMs = kpiDoneMs === undefined ? nowMs - KPI_FIRST_RUN_MS : kpiDoneMs - KPI_MARGIN_MS;
+    const { days } = await refreshDailyKpis(
+      pool,
+      kpiFromMs,
+      nowMs,
+      options.kpiMalls.timeZoneByMall,
+      options.kpiMalls.outsideZonesByMall,
+    );
+    result.kpiDays = days;
+    await pool.query(
+      `INSERT INTO maintenance_state (task, done_until, ran_at) VALUES ($1, $2, now())
+       ON CONFLICT (task) DO UPDATE SET done_until = EXCLUDED.done_until, ran_at = now()`,
+      [KPI_TASK, new Date(nowMs)],
+    );
+  }
   if (options.timescale) {
     result.compressedChunks = await compressOldChunks(pool, nowMs - options.compressAfterDays * DAY_MS);
     const dropped = await pool.query("SELECT drop_chunks('sightings', older_than => $1::timestamptz)", [

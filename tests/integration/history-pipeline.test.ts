@@ -27,7 +27,12 @@ describe.each(backends())('history of a virtual mall on %s', (backend: Backend) 
   beforeAll(async () => {
     db = await createTestDb(backend);
     system = await startTestSystem({ layout, pool: db.pool });
-    dashboard = await createDashboard({ pool: db.pool, layouts: [layout], port: 0, logger: pino({ level: 'silent' }) });
+    dashboard = await createDashboard({
+      pool: db.pool,
+      layouts: [layout],
+      port: 0,
+      logger: pino({ level: 'silent' }),
+    });
 
     const mall = await system.mall({ start: START });
     const alice = mall.phone({ id: 'alice', screen: 'on', zone: 'gate' });
@@ -74,7 +79,9 @@ describe.each(backends())('history of a virtual mall on %s', (backend: Backend) 
     expect(Math.abs(visitorDwells[1]! - 22 * MINUTE)).toBeLessThanOrEqual(2 * EDGE_MS);
     // Bob's stays are all in the street; the others' are not.
     const stays = await system.read.zoneStays();
-    expect(new Set(stays.filter((s) => s.device === devices.bob).map((s) => s.zoneId))).toEqual(new Set(['street']));
+    expect(new Set(stays.filter((s) => s.device === devices.bob).map((s) => s.zoneId))).toEqual(
+      new Set(['street']),
+    );
 
     const { rows } = await api(`kpis?from=${DAY}&to=${DAY}`);
     expect(rows).toEqual([
@@ -96,20 +103,27 @@ describe.each(backends())('history of a virtual mall on %s', (backend: Backend) 
 
   it('finds the walks and the stores', async () => {
     const flows = await api(`flows?from=${DAY}&to=${DAY}`);
-    const pairs = flows.rows.map((r: { fromZoneId: string; toZoneId: string }) => `${r.fromZoneId}>${r.toZoneId}`);
+    const pairs = flows.rows.map(
+      (r: { fromZoneId: string; toZoneId: string }) => `${r.fromZoneId}>${r.toZoneId}`,
+    );
     expect(pairs).toEqual(expect.arrayContaining(['gate>hall', 'hall>cafe', 'street>gate', 'hall>shoes']));
-    expect(pairs.some((p: string) => p.endsWith('>street') || p.includes('cinema'))).toBe(false);
+    // Nobody went near the cinema; the only way out to the street is through the gate (the engine
+    // fills in the walk of someone leaving, as it does of someone coming in).
+    expect(pairs.some((p: string) => p.includes('cinema'))).toBe(false);
+    expect(pairs.filter((p: string) => p.endsWith('>street'))).toEqual(
+      pairs.includes('gate>street') ? ['gate>street'] : [],
+    );
 
     const stores = await api(`top-stores?from=${DAY}&to=${DAY}`);
     const byId = new Map(stores.rows.map((r: { zoneId: string }) => [r.zoneId, r]));
     expect([...byId.keys()].sort()).toEqual(['cafe', 'shoes']);
     expect(byId.get('cafe')).toMatchObject({ stays: 1, devices: 1 });
-    expect(Math.abs((byId.get('cafe') as { medianDwellMs: number }).medianDwellMs - 10 * MINUTE)).toBeLessThanOrEqual(
-      2 * EDGE_MS,
-    );
-    expect(Math.abs((byId.get('shoes') as { medianDwellMs: number }).medianDwellMs - 15 * MINUTE)).toBeLessThanOrEqual(
-      2 * EDGE_MS,
-    );
+    expect(
+      Math.abs((byId.get('cafe') as { medianDwellMs: number }).medianDwellMs - 10 * MINUTE),
+    ).toBeLessThanOrEqual(2 * EDGE_MS);
+    expect(
+      Math.abs((byId.get('shoes') as { medianDwellMs: number }).medianDwellMs - 15 * MINUTE),
+    ).toBeLessThanOrEqual(2 * EDGE_MS);
 
     const heatmap = await api(`heatmap?date=${DAY}&resolution=hour`);
     const cafe = heatmap.zones.find((z: { zoneId: string }) => z.zoneId === 'cafe');

@@ -94,6 +94,34 @@ describe.each(backends())('maintenance on %s', (backend: Backend) => {
     expect(await n('SELECT sum(readings) AS n FROM sightings_hourly')).toBe(timescale ? 962 : 961);
   });
 
+  it("rolls up the daily KPIs of the days that ended, in the mall's time zone", async () => {
+    // A visit at 23:30 local time on 2026-11-20 (15:30 UTC) with a stay inside, and a street-only one.
+    const at = Date.UTC(2026, 10, 20, 15, 30);
+    for (const [device, zone] of [
+      ['kpi-a', 'z-store'],
+      ['kpi-b', 'z-street'],
+    ] as const) {
+      await db.pool.query(
+        `INSERT INTO visits (mall_id, device, started_at, ended_at, dwell_ms, stays, bursts) VALUES ('m', $1, $2, $3, 1200000, 1, 5)`,
+        [device, new Date(at), new Date(at + 20 * 60_000)],
+      );
+      await db.pool.query(
+        `INSERT INTO zone_stays (mall_id, device, zone_id, started_at, ended_at, dwell_ms, bursts) VALUES ('m', $1, $2, $3, $4, 1200000, 5)`,
+        [device, zone, new Date(at), new Date(at + 20 * 60_000)],
+      );
+    }
+    const kpiMalls = {
+      timeZoneByMall: new Map([['m', 'Asia/Shanghai']]),
+      outsideZonesByMall: new Map([['m', ['z-street']]]),
+    };
+    const result = await runMaintenance(db.pool, { timescale, ...OPTIONS, kpiMalls }, NOW);
+    expect(result.kpiDays).toBeGreaterThanOrEqual(1);
+    const day = await db.pool.query(
+      `SELECT visitors, passers_by, visitor_visits, dwell_20m_1h FROM kpi_daily WHERE mall_id = 'm' AND day = '2026-11-20'`,
+    );
+    expect(day.rows).toEqual([{ visitors: 1, passers_by: 1, visitor_visits: 1, dwell_20m_1h: 1 }]);
+  });
+
   it('the analytics worker runs it on its own timer', async () => {
     const old = Date.now() - 45 * DAY;
     await insertSighting(old, 's-timer');
@@ -111,8 +139,8 @@ describe.each(backends())('maintenance on %s', (backend: Backend) => {
         },
       );
       expect(await n(`SELECT sum(readings) AS n FROM sightings_hourly WHERE sensor_id = 's-timer'`)).toBe(1);
-      const state = await db.pool.query('SELECT done_until FROM maintenance_state');
-      expect(state.rows).toHaveLength(1);
+      const state = await db.pool.query('SELECT task FROM maintenance_state ORDER BY task');
+      expect(state.rows.map((r) => r.task)).toEqual(['daily-kpis', 'rollups']);
     } finally {
       await system.close();
     }
