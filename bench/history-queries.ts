@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import { migrate } from '../analytics/src/migrate.ts';
 import { refreshDailyKpis } from '../analytics/src/sql/refresh-daily-kpis.ts';
 import type { Layout } from '../core/src/layout.ts';
-import { zonedMidnightMs } from '../dashboard/src/history/local-days.ts';
+import { zonedMidnightMs } from '../core/src/local-days.ts';
 import { createDashboard } from '../dashboard/src/server.ts';
 import { startEmbeddedDb } from '../infra/src/embedded-db.ts';
 import { createPool } from '../infra/src/pg-pool.ts';

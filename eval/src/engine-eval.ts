@@ -1,3 +1,4 @@
+import { zonedTimeToUtc } from '../../core/src/local-days.ts';
 import {
   addSighting,
   advanceClock,
@@ -12,7 +13,6 @@ import { loadLayoutFile } from '../../simulators/src/load-layout.ts';
 import { createMallSim, type RawWifiSighting } from '../../simulators/src/mall-sim.ts';
 import { type Estimates, scoreEstimates } from './metrics.ts';
 import { metricsTable } from './report.ts';
-import { zonedTimeToUtc } from './zoned-time.ts';
 
 // A quick eval for tuning the engine: the same simulation, window and scoring as `npm run eval`,
 // but the WiFi readings go straight into the core engine in time order, as analytics feeds it

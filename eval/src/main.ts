@@ -5,6 +5,7 @@ import pg from 'pg';
 import { z } from 'zod';
 import { migrate } from '../../analytics/src/migrate.ts';
 import { logLevelKey, resolveCommandConfig } from '../../core/src/config.ts';
+import { zonedTimeToUtc } from '../../core/src/local-days.ts';
 import { normalizeMac, pseudonymize } from '../../core/src/privacy.ts';
 import { createPool } from '../../infra/src/pg-pool.ts';
 import { createLogger, EXIT_BAD_CONFIG, EXIT_OK, reportCommandConfig } from '../../infra/src/process.ts';
@@ -15,7 +16,6 @@ import { startTestSystem } from '../../testkit/src/test-system.ts';
 import { type Estimates, scoreEstimates, totalsPerMinute } from './metrics.ts';
 import { runThroughPipeline } from './pipeline.ts';
 import { markdownReport, metricsTable, occupancyPlotSvg } from './report.ts';
-import { zonedTimeToUtc } from './zoned-time.ts';
 
 // `npm run eval`: simulate a window of a mall day, run it through the real pipeline, score what
 // analytics concluded against the simulator's ground truth, print the table and write the

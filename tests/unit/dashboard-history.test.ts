@@ -1,7 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { attachmentDisposition, chooseFormat, formatCsv } from '../../dashboard/src/history/csv.ts';
-import { missingRuns } from '../../dashboard/src/history/daily-counts.ts';
-import { compareKpis, dwellDistribution, toKpis } from '../../dashboard/src/history/kpis.ts';
 import {
   addDays,
   dayBounds,
@@ -9,7 +6,11 @@ import {
   listDays,
   localDateTime,
   zonedMidnightMs,
-} from '../../dashboard/src/history/local-days.ts';
+  zonedTimeToUtc,
+} from '../../core/src/local-days.ts';
+import { attachmentDisposition, chooseFormat, formatCsv } from '../../dashboard/src/history/csv.ts';
+import { missingRuns } from '../../dashboard/src/history/daily-counts.ts';
+import { compareKpis, dwellDistribution, toKpis } from '../../dashboard/src/history/kpis.ts';
 import { checkRange, FlowsQuery, KpisQuery } from '../../dashboard/src/history/query-schemas.ts';
 import type { KpiCounts } from '../../dashboard/src/sql/history-kpis.ts';
 
@@ -230,5 +231,14 @@ describe('parameters', () => {
       [5, 6],
     ]);
     expect(missingRuns([1, 2], () => false)).toEqual([]);
+  });
+});
+
+describe('zonedTimeToUtc', () => {
+  it('reads a wall-clock time with the offset in force then', () => {
+    expect(zonedTimeToUtc('2026-11-18', '11:00', 'Asia/Shanghai')).toBe(Date.UTC(2026, 10, 18, 3, 0));
+    expect(zonedTimeToUtc('2026-07-01', '12:00', 'Europe/Berlin')).toBe(Date.UTC(2026, 6, 1, 10, 0));
+    expect(zonedTimeToUtc('2026-12-01', '12:00', 'Europe/Berlin')).toBe(Date.UTC(2026, 11, 1, 11, 0));
+    expect(() => zonedTimeToUtc('not-a-date', '12:00', 'UTC')).toThrow(RangeError);
   });
 });

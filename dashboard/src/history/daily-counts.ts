@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { dayBounds } from '../../../core/src/local-days.ts';
 import {
   type KpiCounts,
   type KpiScope,
@@ -6,7 +7,6 @@ import {
   readKpiCounts,
   ZERO_COUNTS,
 } from '../sql/history-kpis.ts';
-import { dayBounds } from './local-days.ts';
 
 // A range's counts day by day: from the daily rollup where the analytics worker wrote the day
 // (in this time zone), counted live from the base tables for the other days (today, days the

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { addDays, daysInRange } from './local-days.ts';
+import { addDays, daysInRange } from '../../../core/src/local-days.ts';
 
 // The history endpoints' query strings. Every message names the problem; the route prefixes the
 // parameter. Range rules that involve two parameters are checked in `checkRange`.

@@ -2,12 +2,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import type { z } from 'zod';
 import type { Layout } from '../../../core/src/layout.ts';
+import { dayBounds, localDateTime, zonedMidnightMs } from '../../../core/src/local-days.ts';
 import { InvalidQueryError, MallNotFoundError } from '../errors.ts';
 import { attachmentDisposition, type CsvCell, chooseFormat, formatCsv } from '../history/csv.ts';
 import { readDailyCounts } from '../history/daily-counts.ts';
 import { HISTORY_DEFINITIONS } from '../history/definitions.ts';
 import { compareKpis, dwellDistribution, KPI_NAMES, type Kpis, toKpis } from '../history/kpis.ts';
-import { dayBounds, localDateTime, zonedMidnightMs } from '../history/local-days.ts';
 import {
   CompareQuery,
   checkRange,

@@ -1,5 +1,6 @@
-// Calendar days in a mall's time zone (IANA name), for the history API: a day runs from one local
-// midnight to the next, so it lasts 23, 24 or 25 hours. Pure: dates in, epoch milliseconds out.
+// Calendar days and wall-clock times in a mall's time zone (IANA name), for the history API and the
+// eval: a day runs from one local midnight to the next, so it lasts 23, 24 or 25 hours. Pure:
+// dates in, epoch milliseconds out.
 
 const DAY_MS = 86_400_000;
 const formatters = new Map<string, Intl.DateTimeFormat>();
@@ -114,4 +115,14 @@ export function dayBounds(
   const days = listDays(from, addDays(to, 1));
   const starts = days.map((d) => zonedMidnightMs(d, timeZone));
   return days.slice(0, -1).map((date, i) => ({ date, startMs: starts[i]!, endMs: starts[i + 1]! }));
+}
+
+/**
+ * Epoch ms of a wall-clock time (`YYYY-MM-DD`, `HH:MM`) in `timeZone`, with the offset in force at
+ * that moment. Throws RangeError for a text that is not a date and time.
+ */
+export function zonedTimeToUtc(date: string, time: string, timeZone: string): number {
+  const guess = Date.parse(`${date}T${time}:00Z`);
+  if (!Number.isFinite(guess)) throw new RangeError(`"${date} ${time}" is not a date and time`);
+  return guess - offsetMs(guess, timeZone);
 }
