@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { logLevelKey } from '../../core/src/config.ts';
+import type { OccupancyOptions } from '../../core/src/occupancy.ts';
 
 /** Occupancy settings, shared with `mallflow start`, which runs this worker in-process. */
 export const OCCUPANCY_KEYS = {
@@ -22,6 +23,17 @@ export const OCCUPANCY_KEYS = {
     .default(5_000)
     .describe('How late a reading may arrive and still count in its minute'),
 };
+
+type OccupancyConfig = { [K in keyof typeof OCCUPANCY_KEYS]: z.infer<(typeof OCCUPANCY_KEYS)[K]> };
+
+/** The engine's options from the parsed OCCUPANCY_KEYS (live worker, `mallflow start`). */
+export function occupancyOptionsFrom(config: OccupancyConfig): OccupancyOptions {
+  return {
+    presenceMs: config.PRESENCE_MS,
+    allowedLatenessMs: config.ALLOWED_LATENESS_MS,
+    visitIdleMs: config.VISIT_IDLE_MS,
+  };
+}
 
 /** Storage maintenance settings, shared with `mallflow start`. */
 export const MAINTENANCE_KEYS = {

@@ -11,7 +11,7 @@ import {
 } from '../../infra/src/process.ts';
 import { loadLayoutFiles } from './adapters/layout-files.ts';
 import { createAnalytics } from './analytics.ts';
-import { ANALYTICS_SUMMARY, AnalyticsConfig } from './config.ts';
+import { ANALYTICS_SUMMARY, AnalyticsConfig, occupancyOptionsFrom } from './config.ts';
 import { listMigrations, migrate } from './migrate.ts';
 
 /** `mallflow analytics`: the worker as its own process, against a migrated database. */
@@ -55,11 +55,7 @@ export async function runAnalytics(argv: string[], env: NodeJS.ProcessEnv): Prom
       password: config.MQTT_PASSWORD,
       clientId: config.MQTT_CLIENT_ID,
     },
-    occupancy: {
-      presenceMs: config.PRESENCE_MS,
-      allowedLatenessMs: config.ALLOWED_LATENESS_MS,
-      visitIdleMs: config.VISIT_IDLE_MS,
-    },
+    occupancy: occupancyOptionsFrom(config),
     liveIntervalMs: config.LIVE_INTERVAL_MS,
     maintenance: {
       intervalMs: config.MAINTENANCE_INTERVAL_MS,

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { loadLayoutFiles } from '../../../analytics/src/adapters/layout-files.ts';
-import { MAINTENANCE_KEYS, OCCUPANCY_KEYS } from '../../../analytics/src/config.ts';
+import { MAINTENANCE_KEYS, OCCUPANCY_KEYS, occupancyOptionsFrom } from '../../../analytics/src/config.ts';
 import { migrate } from '../../../analytics/src/migrate.ts';
 import { logLevelKey, resolveCommandConfig } from '../../../core/src/config.ts';
 import { type EmbeddedDb, startEmbeddedDb } from '../../../infra/src/embedded-db.ts';
@@ -126,11 +126,7 @@ export async function runStart(argv: string[], env: NodeJS.ProcessEnv): Promise<
       brokerPort: config.BROKER_PORT,
       brokerWsPort: config.BROKER_WS_PORT,
       dashboardPort: config.DASHBOARD_PORT,
-      occupancy: {
-        presenceMs: config.PRESENCE_MS,
-        allowedLatenessMs: config.ALLOWED_LATENESS_MS,
-        visitIdleMs: config.VISIT_IDLE_MS,
-      },
+      occupancy: occupancyOptionsFrom(config),
       maintenance: {
         intervalMs: config.MAINTENANCE_INTERVAL_MS,
         rawRetentionDays: config.RAW_RETENTION_DAYS,
