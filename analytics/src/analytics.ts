@@ -7,6 +7,7 @@ import { isRetryablePgError } from '../../infra/src/pg-pool.ts';
 import { createMqttSource, type MqttSource } from './adapters/mqtt-source.ts';
 import { createIngest, type IngestStats } from './ingest.ts';
 import { runMaintenance, schemaUsesTimescale } from './maintenance.ts';
+import { detectSightingsWrite } from './sql/copy-sightings.ts';
 
 // The analytics worker: MQTT source → ingest → database, plus a live ticker that writes closed
 // minutes and the live occupancy snapshot, and a summary log line every SUMMARY_INTERVAL_MS.
@@ -45,7 +46,15 @@ export interface Analytics {
 export async function createAnalytics(options: AnalyticsOptions): Promise<Analytics> {
   const log = options.logger;
   let stopping = false;
+  const sightingsWrite = await detectSightingsWrite(options.pool);
+  log.info(
+    { sightingsWrite },
+    sightingsWrite === 'copy'
+      ? 'sightings written with COPY'
+      : 'sightings written with multi-row inserts (the embedded database cannot carry COPY)',
+  );
   const ingest = createIngest({
+    sightingsWrite,
     pool: options.pool,
     layouts: options.layouts,
     occupancy: options.occupancy,

@@ -16,6 +16,7 @@ import { createCommitQueue, type QueueEntry } from './commit-queue.ts';
 import { createFreeTime } from './free-time.ts';
 import { createMallStates, type MallState } from './mall-state.ts';
 import { withRetry } from './retry.ts';
+import type { SightingsWrite } from './sql/copy-sightings.ts';
 import type { DeadLetter } from './sql/dead-letter.ts';
 import { upsertOccupancyLive, upsertOccupancyMinutes } from './sql/upsert-occupancy.ts';
 import { upsertVisits, upsertZoneStays } from './sql/upsert-sessions.ts';
@@ -80,6 +81,8 @@ export interface IngestOptions {
   /** A commit failed for good: the worker must stop (what it holds stays unacknowledged). */
   onFatal(err: unknown): void;
   clock?: { now(): number };
+  /** How sightings are written: COPY where the database carries it (`detectSightingsWrite`). */
+  sightingsWrite: SightingsWrite;
 }
 
 /** Bounds of what the worker holds uncommitted (memory: at most ~64 × 256 KB payloads). */
@@ -109,7 +112,7 @@ export function toStorablePayload(payload: Buffer): string {
 }
 
 export function createIngest(options: IngestOptions): Ingest {
-  const { pool, logger: log, isStopping } = options;
+  const { pool, logger: log, isStopping, sightingsWrite } = options;
   const clock = options.clock ?? Date;
   const malls = createMallStates(options.layouts, options.occupancy);
   const lastArrivalWallMs = new Map<string, number>();
@@ -170,6 +173,7 @@ export function createIngest(options: IngestOptions): Ingest {
           client,
           batches.map((e) => e.group),
           letters,
+          sightingsWrite,
         );
         await client.query('COMMIT');
         client.off('error', ignoreConnectionError);
