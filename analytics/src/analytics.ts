@@ -97,7 +97,11 @@ export async function createAnalytics(options: AnalyticsOptions): Promise<Analyt
     const runMaintenanceOnce = () => {
       if (maintaining || stopping) return;
       const startedMs = Date.now();
-      maintaining = runMaintenance(options.pool, { timescale, kpiMalls, ...maintenanceOptions }, startedMs)
+      maintaining = runMaintenance(
+        options.pool,
+        { timescale, kpiMalls, dailyRollupMalls: kpiMalls.timeZoneByMall, ...maintenanceOptions },
+        startedMs,
+      )
         .then((result) => log.info({ ...result, tookMs: Date.now() - startedMs }, 'storage maintenance done'))
         .catch((err: unknown) => {
           // Maintenance can wait for its next turn; ingest must not stop for it.

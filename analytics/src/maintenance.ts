@@ -1,11 +1,13 @@
 import type pg from 'pg';
+import { type DailyRollupResult, refreshDailyRollups } from './sql/daily-rollups.ts';
 import { refreshDailyKpis } from './sql/refresh-daily-kpis.ts';
 
 // Storage maintenance, run by the analytics worker on a timer because the embedded TimescaleDB
 // has no background workers (and a plain PostgreSQL has no policies at all). One run:
 //   1. rollups: refresh the hourly continuous aggregates (TimescaleDB) or upsert the hourly
 //      sightings table from the raw rows (plain PostgreSQL), from a little before where the last
-//      run stopped up to the last whole hour, never below the retention cut-off;
+//      run stopped up to the last whole hour, never below the retention cut-off; then the daily
+//      rollups per mall and local day (`sql/daily-rollups.ts`);
 //   2. compression (TimescaleDB): compress raw sighting chunks older than `compressAfterDays`,
 //      chunk by chunk (compressing from inside a query that scans the hypertable is a trap);
 //   3. retention: drop raw sighting chunks (or delete rows) older than `rawRetentionDays`. The
@@ -26,6 +28,8 @@ export interface MaintenanceOptions {
     timeZoneByMall: ReadonlyMap<string, string>;
     outsideZonesByMall: ReadonlyMap<string, readonly string[]>;
   };
+  /** Malls whose daily rollups (occupancy_daily, sightings_daily) are kept: their time zone. */
+  dailyRollupMalls?: ReadonlyMap<string, string>;
 }
 
 /** Days re-rolled each run: visits close after the idle gap, a day's last ones after midnight. */
@@ -49,6 +53,7 @@ export interface MaintenanceResult {
   droppedChunks: number;
   deletedRows: number;
   kpiDays: number;
+  dailyRollups?: DailyRollupResult;
 }
 
 async function rollUp(pool: pg.Pool, timescale: boolean, fromMs: number, toMs: number): Promise<void> {
@@ -123,7 +128,17 @@ export async function runMaintenance(
     );
   }
 
+  const dailyRollups =
+    options.dailyRollupMalls &&
+    (await refreshDailyRollups(pool, {
+      timescale: options.timescale,
+      timeZoneByMall: options.dailyRollupMalls,
+      nowMs,
+      retentionCutMs,
+    }));
+
   const result: MaintenanceResult = {
+    ...(dailyRollups && { dailyRollups }),
     rolledUpFromMs: fromMs,
     rolledUpToMs: toMs,
     compressedChunks: 0,
