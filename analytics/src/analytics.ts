@@ -47,11 +47,13 @@ export async function createAnalytics(options: AnalyticsOptions): Promise<Analyt
   const log = options.logger;
   let stopping = false;
   const sightingsWrite = await detectSightingsWrite(options.pool);
+  const timescale = await schemaUsesTimescale(options.pool);
   log.info(
-    { sightingsWrite },
-    sightingsWrite === 'copy'
-      ? 'sightings written with COPY'
-      : 'sightings written with multi-row inserts (the embedded database cannot carry COPY)',
+    { timescale, sightingsWrite },
+    `storage: ${timescale ? 'TimescaleDB (hypertables, continuous aggregates)' : 'plain PostgreSQL (no TimescaleDB: same tables, rollups filled by maintenance)'}; ` +
+      (sightingsWrite === 'copy'
+        ? 'sightings written with COPY'
+        : 'sightings written with multi-row inserts (the embedded database cannot carry COPY)'),
   );
   const ingest = createIngest({
     sightingsWrite,
@@ -87,7 +89,6 @@ export async function createAnalytics(options: AnalyticsOptions): Promise<Analyt
   let maintaining: Promise<void> | undefined;
   let maintenanceTimer: NodeJS.Timeout | undefined;
   if (maintenanceOptions && maintenanceOptions.intervalMs > 0) {
-    const timescale = await schemaUsesTimescale(options.pool);
     const kpiMalls = {
       timeZoneByMall: new Map(options.layouts.map((l) => [l.id, l.timezone])),
       outsideZonesByMall: new Map(

@@ -10,8 +10,8 @@ import { refreshDailyKpis } from './sql/refresh-daily-kpis.ts';
 //      rollups per mall and local day (`sql/daily-rollups.ts`);
 //   2. compression (TimescaleDB): compress raw sighting chunks older than `compressAfterDays`,
 //      chunk by chunk (compressing from inside a query that scans the hypertable is a trap);
-//   3. retention: drop raw sighting chunks (or delete rows) older than `rawRetentionDays`. The
-//      rollups of that time were refreshed in step 1 and are kept.
+//   3. retention: drop raw sighting chunks (or delete rows) older than `rawRetentionDays`, and the
+//      batch ledger's rows of that age. The rollups of that time were refreshed in step 1 and are kept.
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -54,6 +54,8 @@ export interface MaintenanceResult {
   deletedRows: number;
   kpiDays: number;
   dailyRollups?: DailyRollupResult;
+  /** Batch ledger rows older than the raw retention, deleted. */
+  ledgerRowsDeleted?: number;
 }
 
 async function rollUp(pool: pg.Pool, timescale: boolean, fromMs: number, toMs: number): Promise<void> {
@@ -177,5 +179,10 @@ export async function runMaintenance(
     const deleted = await pool.query('DELETE FROM sightings WHERE time < $1', [new Date(retentionCutMs)]);
     result.deletedRows = deleted.rowCount ?? 0;
   }
+  // The ledger only has to recognise redeliveries and replays: it goes with the raw rows.
+  const ledger = await pool.query('DELETE FROM ingested_batches WHERE received_at < $1', [
+    new Date(retentionCutMs),
+  ]);
+  result.ledgerRowsDeleted = ledger.rowCount ?? 0;
   return result;
 }

@@ -122,6 +122,21 @@ describe.each(backends())('maintenance on %s', (backend: Backend) => {
     expect(day.rows).toEqual([{ visitors: 1, passers_by: 1, visitor_visits: 1, dwell_20m_1h: 1 }]);
   });
 
+  it('deletes batch ledger rows as old as the dropped raw rows, and keeps the rest', async () => {
+    const claim = (seq: number, receivedMs: number) =>
+      db.pool.query(
+        `INSERT INTO ingested_batches (mall_id, gateway_id, seq, kind, readings, sent_at, received_at)
+         VALUES ('m', 'gw-ledger', $1, 'wifi', 1, $2, $2)`,
+        [seq, new Date(receivedMs)],
+      );
+    await claim(1, NOW - 31 * DAY);
+    await claim(2, NOW - 29 * DAY);
+    const result = await runMaintenance(db.pool, { timescale, ...OPTIONS }, NOW + 2 * HOUR);
+    expect(result.ledgerRowsDeleted).toBe(1);
+    const left = await db.pool.query(`SELECT seq FROM ingested_batches WHERE gateway_id = 'gw-ledger'`);
+    expect(left.rows.map((r) => Number(r.seq))).toEqual([2]);
+  });
+
   it('the analytics worker runs it on its own timer', async () => {
     const old = Date.now() - 45 * DAY;
     await insertSighting(old, 's-timer');
