@@ -3,10 +3,13 @@ import type { Logger } from 'pino';
 import type { Layout } from '../../core/src/layout.ts';
 import type { OccupancyOptions } from '../../core/src/occupancy.ts';
 import { gatewayFilter } from '../../core/src/topics.ts';
+import { visitorRuleWith } from '../../core/src/visitor-rule.ts';
 import { isRetryablePgError } from '../../infra/src/pg-pool.ts';
 import { createMqttSource, type MqttSource } from './adapters/mqtt-source.ts';
 import { createIngest, type IngestStats } from './ingest.ts';
 import { runMaintenance, schemaUsesTimescale } from './maintenance.ts';
+import { withRetry } from './retry.ts';
+import { recordVisitorRule } from './sql/engine-settings.ts';
 
 // The analytics worker: MQTT source → ingest → database, plus a live ticker that writes closed
 // minutes and the live occupancy snapshot, and a summary log line every SUMMARY_INTERVAL_MS.
@@ -59,6 +62,16 @@ export async function createAnalytics(options: AnalyticsOptions): Promise<Analyt
     },
   });
 
+  await withRetry(
+    () =>
+      recordVisitorRule(
+        options.pool,
+        options.layouts.map((l) => l.id),
+        visitorRuleWith(options.occupancy.visitor),
+      ),
+    { what: 'record engine settings', log, isStopping: () => stopping },
+  );
+
   let ticking: Promise<void> | undefined;
   const runTick = () => {
     if (ticking) return; // the previous tick is still writing: skip, never overlap
@@ -79,12 +92,7 @@ export async function createAnalytics(options: AnalyticsOptions): Promise<Analyt
   let maintenanceTimer: NodeJS.Timeout | undefined;
   if (maintenanceOptions && maintenanceOptions.intervalMs > 0) {
     const timescale = await schemaUsesTimescale(options.pool);
-    const kpiMalls = {
-      timeZoneByMall: new Map(options.layouts.map((l) => [l.id, l.timezone])),
-      outsideZonesByMall: new Map(
-        options.layouts.map((l) => [l.id, l.zones.filter((z) => z.kind === 'outside').map((z) => z.id)]),
-      ),
-    };
+    const kpiMalls = { timeZoneByMall: new Map(options.layouts.map((l) => [l.id, l.timezone])) };
     const runMaintenanceOnce = () => {
       if (maintaining || stopping) return;
       const startedMs = Date.now();
