@@ -31,6 +31,8 @@ export interface AnalyticsOptions {
   };
   occupancy: OccupancyOptions;
   liveIntervalMs: number;
+  /** Wall time between engine checkpoints (0: only at shutdown); default 60 s. */
+  checkpointIntervalMs?: number | undefined;
   /** Storage maintenance on a timer (rollups, compression, retention); absent or 0 ms = off. */
   maintenance?: { intervalMs: number; rawRetentionDays: number; compressAfterDays: number } | undefined;
   logger: Logger;
@@ -54,6 +56,7 @@ export async function createAnalytics(options: AnalyticsOptions): Promise<Analyt
     occupancy: options.occupancy,
     logger: log,
     isStopping: () => stopping,
+    checkpointIntervalMs: options.checkpointIntervalMs,
     onFatal(err) {
       // Closing, the worker gives up on the database (see close): what it held stays
       // unacknowledged and the broker redelivers it. Not a failure.
@@ -71,6 +74,9 @@ export async function createAnalytics(options: AnalyticsOptions): Promise<Analyt
       ),
     { what: 'record engine settings', log, isStopping: () => stopping },
   );
+
+  // Before any message: open visits continue where the last worker left them.
+  await ingest.restore();
 
   let ticking: Promise<void> | undefined;
   const runTick = () => {
@@ -163,7 +169,7 @@ export async function createAnalytics(options: AnalyticsOptions): Promise<Analyt
       await source.close(() => ingest.drain()); // commits and acknowledges what it holds
       await maintaining;
       await ticking;
-      await ingest.tick(Date.now()).catch((err: unknown) => {
+      await ingest.tick(Date.now(), { checkpoint: true }).catch((err: unknown) => {
         if (!isRetryablePgError(err)) throw err;
         log.warn({ err }, 'database unavailable at shutdown: the last live tick is not written');
       });

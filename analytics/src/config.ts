@@ -126,6 +126,12 @@ export const AnalyticsConfig = z.object({
     .min(100)
     .default(1_000)
     .describe('How often live occupancy and closed minutes are written'),
+  CHECKPOINT_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(60_000)
+    .describe('How often the live engine state is checkpointed (also at shutdown); 0 = only at shutdown'),
   ...MAINTENANCE_KEYS,
   LOG_LEVEL: logLevelKey('info'),
 });
