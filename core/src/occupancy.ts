@@ -462,6 +462,23 @@ function forgetAfterMs(state: OccupancyState): number {
   );
 }
 
+/**
+ * Silence after which the engine holds nothing of the devices heard before it that could change
+ * what follows: every visit closed (visitIdleMs), every device forgotten, every burst decided and
+ * its final minutes counted. Output between two such silences depends only on the sightings in
+ * between, so `mallflow recompute` can start afresh at the first sighting after one and give what
+ * the live engine gave.
+ */
+export function quietGapMs(state: OccupancyState): number {
+  return (
+    state.options.visitIdleMs +
+    forgetAfterMs(state) +
+    state.estimator.lagMs +
+    2 * BURST_WINDOW_MS +
+    state.options.allowedLatenessMs
+  );
+}
+
 /** Every burst of the device is decided: nothing of it is waiting in a queue. */
 function forgettable(d: DeviceState): boolean {
   return d.burstFed && d.track.stepMs.length === 0;

@@ -71,7 +71,7 @@ export interface RefreshDailyKpisResult {
  * late visits land in a later run. Returns the number of mall-days written.
  */
 export async function refreshDailyKpis(
-  pool: pg.Pool,
+  pool: pg.ClientBase | pg.Pool,
   fromMs: number,
   toMs: number,
   timeZoneByMall: ReadonlyMap<string, string>,
