@@ -85,7 +85,7 @@ export async function recompute(
   if (nextStartMs === undefined && span.lastMs + gapMs > run.nowMs) {
     const liveFromMs = await stretchStartAtOrBefore(pool, mallId, span.lastMs, gapMs, span);
     throw new RecomputeRangeError(
-      `the range reaches the stretch the live worker is still in (sightings since ${new Date(liveFromMs ?? span.lastMs).toISOString()}, the newest ${Math.round((run.nowMs - span.lastMs) / 1000)} s ago): recompute up to that time, or after ${Math.round(gapMs / 60_000)} quiet minutes`,
+      `the range reaches the stretch the live worker is still in (sightings since ${new Date(liveFromMs ?? span.lastMs).toISOString()}, the newest at ${new Date(span.lastMs).toISOString()}, less than ${Math.round(gapMs / 60_000)} quiet minutes before now): recompute up to its start, or once it is over`,
     );
   }
   const toMs = nextStartMs ?? span.lastMs + 1;
