@@ -57,6 +57,7 @@ export async function runAnalytics(argv: string[], env: NodeJS.ProcessEnv): Prom
     },
     occupancy: occupancyOptionsFrom(config),
     liveIntervalMs: config.LIVE_INTERVAL_MS,
+    checkpointIntervalMs: config.CHECKPOINT_INTERVAL_MS,
     maintenance: {
       intervalMs: config.MAINTENANCE_INTERVAL_MS,
       rawRetentionDays: config.RAW_RETENTION_DAYS,

@@ -53,6 +53,7 @@ import {
   type SessionState,
   watchMinute,
 } from './sessions.ts';
+import { type VisitorRule, visitorRuleWith } from './visitor-rule.ts';
 import {
   addStep,
   type BurstObservation,
@@ -146,6 +147,8 @@ export interface OccupancyState {
   /** Steps in the order they were taken (device, step time), waiting for their decision. */
   decisionQueueDevice: DeviceState[];
   decisionQueueMs: number[];
+  /** The strongest RSSI of each of those steps' bursts (the visitor rule counts them). */
+  decisionQueueRssiDbm: number[];
   decisionHead: number;
   /** Starts of minutes written live, waiting for their final count (oldest first). */
   finalQueue: number[];
@@ -178,8 +181,8 @@ export interface OccupancyOptions {
   radioMap?: Partial<RadioMapOptions>;
   /** Rotated-MAC linking tuning (defaults: DEFAULT_LINKER). */
   linker?: Partial<LinkerOptions>;
-  /** A visit with less time inside the mall than this is a passer-by's (default VISITOR_MIN_INSIDE_MS). */
-  visitorMinInsideMs?: number;
+  /** Visitor or passer-by (defaults: DEFAULT_VISITOR_RULE). */
+  visitor?: Partial<VisitorRule>;
   /** See SessionOptions.transitEdgeMs (default TRANSIT_EDGE_MS). */
   transitEdgeMs?: number;
 }
@@ -209,7 +212,12 @@ export function createOccupancyState(
   const outsideZones = new Set(zones.filter((z) => z.kind === 'outside').map((z) => z.id));
   const transitZones = new Set(zones.filter((z) => TRANSIT_KINDS.has(z.kind)).map((z) => z.id));
   return {
-    sessionOptions: { ...options, outsideZones, transitZones },
+    sessionOptions: {
+      ...options,
+      outsideZones,
+      transitZones,
+      visitor: visitorRuleWith(options.visitor),
+    },
     options: { ...options },
     devices: new Map(),
     pending: [],
@@ -225,6 +233,7 @@ export function createOccupancyState(
     burstHead: 0,
     decisionQueueDevice: [],
     decisionQueueMs: [],
+    decisionQueueRssiDbm: [],
     decisionHead: 0,
     finalQueue: [],
     finalHead: 0,
@@ -278,12 +287,18 @@ function feedBurst(state: OccupancyState, d: DeviceState): void {
     const retainMs = state.linkerOptions.maxGapMs + state.estimator.lagMs + 2 * BURST_WINDOW_MS;
     noteRandomizedBurst(state.linker, d.id, d.burstStartMs, retainMs);
   }
+  let peakDbm = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < d.burstZoneCount; i++) if (d.burstRssiDbm[i]! > peakDbm) peakDbm = d.burstRssiDbm[i]!;
   state.decisionQueueDevice.push(d);
   state.decisionQueueMs.push(d.burstStartMs);
+  state.decisionQueueRssiDbm.push(peakDbm);
 }
 
-/** Decides the device's oldest undecided step, if it is the one taken at `stepMs`, and sessionizes it. */
-function decideStep(state: OccupancyState, d: DeviceState, stepMs: number): void {
+/**
+ * Decides the device's oldest undecided step, if it is the one taken at `stepMs` (its burst's
+ * strongest reading: `rssiDbm`), and sessionizes it.
+ */
+function decideStep(state: OccupancyState, d: DeviceState, stepMs: number, rssiDbm: number): void {
   // A step already decided, or a device state since forgotten, has nothing waiting.
   if (d.track.stepMs[0] !== stepMs) return;
   const device = d.id;
@@ -321,11 +336,11 @@ function decideStep(state: OccupancyState, d: DeviceState, stepMs: number): void
     const between = zonesBetween(state.graph, fromZone, zone);
     for (let i = 0; i < between.length; i++) {
       const atMs = Math.round(fromMs + ((stepMs - fromMs) * (i + 1)) / (between.length + 1));
-      observeBurst(sessions, device, state.graph.ids[between[i]!]!, atMs, state.sessionOptions, 0, true);
+      observeBurst(sessions, device, state.graph.ids[between[i]!]!, atMs, 0, state.sessionOptions, 0, true);
     }
   }
   const tailMs = Math.round((Number.isNaN(d.gapMs) ? UNKNOWN_GAP_MS : d.gapMs) * TAIL_GAP_SHARE);
-  observeBurst(sessions, device, state.graph.ids[zone]!, stepMs, state.sessionOptions, tailMs);
+  observeBurst(sessions, device, state.graph.ids[zone]!, stepMs, rssiDbm, state.sessionOptions, tailMs);
   if (orphan) markOrphan(sessions, device);
 }
 
@@ -447,6 +462,23 @@ function forgetAfterMs(state: OccupancyState): number {
   );
 }
 
+/**
+ * Silence after which the engine holds nothing of the devices heard before it that could change
+ * what follows: every visit closed (visitIdleMs), every device forgotten, every burst decided and
+ * its final minutes counted. Output between two such silences depends only on the sightings in
+ * between, so `mallflow recompute` can start afresh at the first sighting after one and give what
+ * the live engine gave.
+ */
+export function quietGapMs(state: OccupancyState): number {
+  return (
+    state.options.visitIdleMs +
+    forgetAfterMs(state) +
+    state.estimator.lagMs +
+    2 * BURST_WINDOW_MS +
+    state.options.allowedLatenessMs
+  );
+}
+
 /** Every burst of the device is decided: nothing of it is waiting in a queue. */
 function forgettable(d: DeviceState): boolean {
   return d.burstFed && d.track.stepMs.length === 0;
@@ -561,6 +593,7 @@ function compactQueues(state: OccupancyState): void {
   if (state.decisionHead > 4096 && state.decisionHead * 2 > state.decisionQueueDevice.length) {
     state.decisionQueueDevice = state.decisionQueueDevice.slice(state.decisionHead);
     state.decisionQueueMs = state.decisionQueueMs.slice(state.decisionHead);
+    state.decisionQueueRssiDbm = state.decisionQueueRssiDbm.slice(state.decisionHead);
     state.decisionHead = 0;
   }
 }
@@ -630,7 +663,12 @@ function runEventsBefore(
       feedBurst(state, state.burstQueueDevice[state.burstHead]!);
       state.burstHead++;
     } else if (decideMs === next) {
-      decideStep(state, state.decisionQueueDevice[dh]!, state.decisionQueueMs[dh]!);
+      decideStep(
+        state,
+        state.decisionQueueDevice[dh]!,
+        state.decisionQueueMs[dh]!,
+        state.decisionQueueRssiDbm[dh]!,
+      );
       state.decisionHead++;
     } else {
       finalizeMinute(state, state.finalQueue[fh]!, zoneIds, rows);

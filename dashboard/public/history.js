@@ -429,6 +429,7 @@
     const dl = $('definitions-list');
     dl.textContent = '';
     for (const [key, text] of Object.entries(definitions)) {
+      if (typeof text !== 'string') continue; // visitorRule: its figures, already in visitorVisit's text
       const dt = document.createElement('dt');
       dt.textContent = key;
       const dd = document.createElement('dd');

@@ -195,9 +195,12 @@ async function insertHistory(db: TestDb): Promise<void> {
   for (const [device, stays] of visits) {
     const start = shanghai(stays[0]![1]);
     const end = shanghai(stays[stays.length - 1]![2]);
+    // As the engine classes them here: the visit that stayed on the street is a passer-by's.
+    const passerBy = stays.every(([zone]) => zone === 'g-street');
     await db.pool.query(
-      `INSERT INTO visits (mall_id, device, started_at, ended_at, dwell_ms, stays, bursts) VALUES ($1, $2, $3, $4, $5, $6, 1)`,
-      [MALL, device, start, end, end.getTime() - start.getTime(), stays.length],
+      `INSERT INTO visits (mall_id, device, started_at, ended_at, dwell_ms, stays, bursts, passer_by)
+       VALUES ($1, $2, $3, $4, $5, $6, 1, $7)`,
+      [MALL, device, start, end, end.getTime() - start.getTime(), stays.length, passerBy],
     );
     for (const [zone, from, to] of stays) {
       await db.pool.query(

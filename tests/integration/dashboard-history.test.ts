@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { refreshDailyKpis } from '../../analytics/src/sql/refresh-daily-kpis.ts';
+import { DEFAULT_VISITOR_RULE } from '../../core/src/visitor-rule.ts';
 import { createDashboard, type Dashboard } from '../../dashboard/src/server.ts';
 import { type Backend, backends, createTestDb, type TestDb } from '../helpers/db.ts';
 import { historyLayout } from '../helpers/history-layout.ts';
@@ -48,9 +49,12 @@ async function insertVisit(
 ) {
   const startMs = at(visit?.[0] ?? stays[0]![1]);
   const endMs = at(visit?.[1] ?? stays[stays.length - 1]![2]);
+  // As the engine would class them here: a visit that stayed on the street is a passer-by's.
+  const passerBy = stays.every(([zone]) => zone === 'street');
   await db.pool.query(
-    `INSERT INTO visits (mall_id, device, started_at, ended_at, dwell_ms, stays, bursts) VALUES ($1, $2, $3, $4, $5, $6, 1)`,
-    [mallId, device, new Date(startMs), new Date(endMs), endMs - startMs, stays.length],
+    `INSERT INTO visits (mall_id, device, started_at, ended_at, dwell_ms, stays, bursts, passer_by)
+     VALUES ($1, $2, $3, $4, $5, $6, 1, $7)`,
+    [mallId, device, new Date(startMs), new Date(endMs), endMs - startMs, stays.length, passerBy],
   );
   await insertStays(db, mallId, device, stays);
 }
@@ -250,13 +254,33 @@ describe.each(backends())('history API on %s', (backend: Backend) => {
     );
   });
 
+  it('names the visitor rule the analytics worker recorded, or the default one', async () => {
+    const before = (await get(`${base}/dwell?from=${A}&to=${A}`)).body.definitions;
+    expect(before.visitorRule).toEqual({ ...DEFAULT_VISITOR_RULE, source: 'default' });
+    expect(before.visitorVisit).toContain('at least 5 probe bursts within 20 min');
+    const rule = { minBursts: 3, windowMs: 600_000, firstRssiDbm: -70, rssiDbm: -85, minInsideMs: 120_000 };
+    await db.pool.query('INSERT INTO engine_settings (mall_id, visitor_rule) VALUES ($1, $2)', [MALL, rule]);
+    try {
+      const after = (await get(`${base}/kpis?from=${A}&to=${A}`)).body.definitions;
+      expect(after.visitorRule).toEqual({ ...rule, source: 'engine_settings' });
+      expect(after.visitorVisit).toContain(
+        'at least 3 probe bursts within 10 min (a burst: one probe request heard by any number of sensors, at its strongest RSSI), the first at -70 dBm or stronger and the others at -85 dBm or stronger, and at least 120 s inside',
+      );
+      // Another mall's row is not this one's rule.
+      const berlinRule = (await get(`${dashboard.url}/api/malls/berlin-mall/history/dwell?from=${A}&to=${A}`))
+        .body.definitions.visitorRule;
+      expect(berlinRule.source).toBe('default');
+    } finally {
+      await db.pool.query('DELETE FROM engine_settings WHERE mall_id = $1', [MALL]);
+    }
+  });
+
   it('reads the same days from the rollup once analytics refreshed them', async () => {
     const result = await refreshDailyKpis(
       db.pool,
       at(`${A} 00:00`),
       at('2026-11-20 00:00'),
       new Map([[MALL, TZ]]),
-      new Map([[MALL, ['street']]]),
     );
     expect(result.days).toBe(3);
     const rows = await db.pool.query(
@@ -321,15 +345,8 @@ describe.each(backends())('history API on %s', (backend: Backend) => {
 
     // A day still under way is not written; a day cut in another time zone is not used.
     expect(
-      (
-        await refreshDailyKpis(
-          db.pool,
-          at('2026-11-20 00:00'),
-          at('2026-11-20 15:00'),
-          new Map([[MALL, TZ]]),
-          new Map(),
-        )
-      ).days,
+      (await refreshDailyKpis(db.pool, at('2026-11-20 00:00'), at('2026-11-20 15:00'), new Map([[MALL, TZ]])))
+        .days,
     ).toBe(0);
     await db.pool.query(
       "UPDATE kpi_daily SET time_zone = 'UTC', visitors = 999 WHERE mall_id = $1 AND day = $2",

@@ -5,8 +5,7 @@ import type pg from 'pg';
 // dashboard/src/sql/history-kpis.ts (kept apart: components do not import each other; the
 // history tests compare the two on the same rows):
 // - a visit counts on the day its start falls in (the mall's time zone);
-// - a visitor visit has a zone stay (same mall and device, started within the visit) in a zone
-//   that is not 'outside'; every other visit is a passer-by visit;
+// - a visitor visit is one the engine did not class as a passer-by's (visits.passer_by);
 // - visitors = distinct devices with a visitor visit that day; passers-by = distinct devices with
 //   visits that day, none of them a visitor visit; new = visitors first seen that day;
 // - dwell sums and buckets are over visitor visits.
@@ -19,28 +18,14 @@ const DAYS_SQL = `SELECT to_char(d::date, 'YYYY-MM-DD') AS day
                        ((to_timestamp($2::double precision / 1000) AT TIME ZONE $3)::date - 1)::timestamp,
                        interval '1 day') AS d`;
 
-/** $1 mall, $2 day (local date), $3 time zone, $4 outside zone ids. */
+/** $1 mall, $2 day (local date), $3 time zone. */
 const REFRESH_SQL = `WITH bounds AS (
     SELECT $2::date::timestamp AT TIME ZONE $3 AS day_start, ($2::date + 1)::timestamp AT TIME ZONE $3 AS day_end
   ),
-  r AS (
-    SELECT v.device, v.dwell_ms, v.started_at, v.ended_at
+  v AS (
+    SELECT v.device, v.dwell_ms, NOT v.passer_by AS inside
     FROM visits v, bounds b
     WHERE v.mall_id = $1 AND v.started_at >= b.day_start AND v.started_at < b.day_end
-  ),
-  -- The day's stays by time (to the last visit end) matched to their visits by device.
-  inside AS (
-    SELECT r.device, r.started_at FROM r
-    WHERE EXISTS (SELECT 1 FROM zone_stays s
-                  WHERE s.mall_id = $1 AND s.device = r.device
-                    AND s.started_at >= r.started_at AND s.started_at <= r.ended_at
-                    AND s.started_at >= (SELECT day_start FROM bounds)
-                    AND s.started_at <= (SELECT max(ended_at) FROM r)
-                    AND s.zone_id <> ALL ($4::text[]))
-  ),
-  v AS (
-    SELECT r.device, r.dwell_ms, i.device IS NOT NULL AS inside
-    FROM r LEFT JOIN inside i USING (device, started_at)
   ),
   per_device AS (SELECT device, bool_or(inside) AS visitor FROM v GROUP BY device),
   devices AS (
@@ -83,16 +68,13 @@ export interface RefreshDailyKpisResult {
  * (fromMs, toMs]: the day containing `fromMs` is redone whole, the day containing `toMs` only if
  * `toMs` is its end (a day is written once it is over). Visits are written when they close, so
  * pass `toMs` = now minus the visit idle gap (or more) and start `fromMs` a day or two back, so
- * late visits land in a later run. `outsideZonesByMall` lists each mall's 'outside' zones (the
- * layout's zones of kind 'outside'; required, since without them every visit would count as a
- * visitor visit). Returns the number of mall-days written.
+ * late visits land in a later run. Returns the number of mall-days written.
  */
 export async function refreshDailyKpis(
-  pool: pg.Pool,
+  pool: pg.ClientBase | pg.Pool,
   fromMs: number,
   toMs: number,
   timeZoneByMall: ReadonlyMap<string, string>,
-  outsideZonesByMall: ReadonlyMap<string, readonly string[]>,
 ): Promise<RefreshDailyKpisResult> {
   let days = 0;
   for (const [mallId, timeZone] of timeZoneByMall) {
@@ -101,11 +83,10 @@ export async function refreshDailyKpis(
       text: DAYS_SQL,
       values: [fromMs, toMs, timeZone],
     });
-    const outside = outsideZonesByMall.get(mallId) ?? [];
     for (const { day } of list.rows) {
       // Unnamed: planned for this day each time. As a named statement it would turn generic after
       // five days, and a generic plan of the history KPIs ran 100x slower on the embedded database.
-      await pool.query({ text: REFRESH_SQL, values: [mallId, day, timeZone, outside] });
+      await pool.query({ text: REFRESH_SQL, values: [mallId, day, timeZone] });
       days++;
     }
   }

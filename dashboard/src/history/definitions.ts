@@ -1,3 +1,9 @@
+import {
+  DEFAULT_VISITOR_RULE,
+  describeVisitorRule,
+  type VisitorRule,
+} from '../../../core/src/visitor-rule.ts';
+
 // What each history figure means, named in every history response (`definitions`) and on the page.
 
 export const HISTORY_DEFINITIONS = {
@@ -5,8 +11,6 @@ export const HISTORY_DEFINITIONS = {
     "Days and hours are the mall's local time (its layout's time zone). A day runs from local midnight to the next (23 to 25 hours); from/to include both dates.",
   visit:
     "A device's stay in the mall (table visits). Its zone stays are those of the same mall and device that started within it. A visit counts in the period its start falls in.",
-  visitorVisit: 'A visit with at least one zone stay in a zone that is not of kind "outside".',
-  passerByVisit: 'A visit whose zone stays are all in "outside" zones (the street in front of an entrance).',
   visitors: 'Distinct devices with a visitor visit starting in the period.',
   passersBy: 'Distinct devices with visits starting in the period, none of them a visitor visit.',
   captureRate: 'visitors / (visitors + passersBy); null when both are 0.',
@@ -27,3 +31,17 @@ export const HISTORY_DEFINITIONS = {
   source:
     'rollup: the day was read from the daily KPI rollup (kpi_daily, refreshed by the analytics worker once a day is over); live: counted from visits and zone stays for this request.',
 } as const;
+
+/**
+ * The definitions with the visitor rule the analytics worker recorded for the mall
+ * (engine_settings), or the defaults when no worker has recorded one yet.
+ */
+export function historyDefinitions(recorded: VisitorRule | undefined) {
+  const rule = recorded ?? DEFAULT_VISITOR_RULE;
+  return {
+    ...HISTORY_DEFINITIONS,
+    visitorVisit: `${describeVisitorRule(rule)} The analytics engine classes each visit when it closes (visits.passer_by); \`mallflow recompute\` applies a changed rule to history.`,
+    passerByVisit: 'A visit that does not meet the visitor rule (visitorVisit).',
+    visitorRule: { ...rule, source: recorded ? 'engine_settings' : 'default' },
+  };
+}

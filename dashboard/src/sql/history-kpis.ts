@@ -4,8 +4,8 @@ import type pg from 'pg';
 // rollup (kpi_daily). Definitions, shared with analytics/src/sql/refresh-daily-kpis.ts (which
 // fills kpi_daily with the same counts) and named in the API responses:
 // - a visit counts in the bucket its start falls in (buckets cut in the mall's time zone);
-// - a visitor visit has a zone stay (same mall and device, started within the visit) in a zone
-//   that is not 'outside'; every other visit is a passer-by visit;
+// - a visitor visit is one the analytics engine did not class as a passer-by's (visits.passer_by:
+//   the visitor rule of core/src/visitor-rule.ts, with the settings in engine_settings);
 // - visitors = distinct devices with a visitor visit in the bucket; passers-by = distinct devices
 //   with visits in the bucket, none of them a visitor visit;
 // - new visitors = visitors whose first visit (device_first_seen) falls in the bucket;
@@ -31,28 +31,10 @@ export interface KpiBucketCounts extends KpiCounts {
 
 export type KpiBucket = 'hour' | 'day' | 'period';
 
-/**
- * $1 mall, $2 from, $3 to (timestamptz, by visit start), $4 time zone, $5 outside zone ids.
- * `r`: the visits; `inside`: those with a stay outside the outside zones. The stays are read by
- * time (from the range start to the last visit end: every stay of these visits, no more) and
- * matched to their visit in a hash join by device; probing the stays of each visit through the
- * primary key instead costs ~2x on a server and much more on the embedded database.
- */
-const VISITS_IN_RANGE = `r AS (
-    SELECT v.device, v.dwell_ms, v.started_at, v.ended_at FROM visits v
+/** $1 mall, $2 from, $3 to (timestamptz, by visit start), $4 time zone. */
+const VISITS_IN_RANGE = `visit AS (
+    SELECT v.device, v.dwell_ms, v.started_at, NOT v.passer_by AS inside FROM visits v
     WHERE v.mall_id = $1 AND v.started_at >= $2 AND v.started_at < $3
-  ),
-  inside AS (
-    SELECT r.device, r.started_at FROM r
-    WHERE EXISTS (SELECT 1 FROM zone_stays s
-                  WHERE s.mall_id = $1 AND s.device = r.device
-                    AND s.started_at >= r.started_at AND s.started_at <= r.ended_at
-                    AND s.started_at >= $2 AND s.started_at <= (SELECT max(ended_at) FROM r)
-                    AND s.zone_id <> ALL ($5::text[]))
-  ),
-  visit AS (
-    SELECT r.device, r.dwell_ms, r.started_at, i.device IS NOT NULL AS inside
-    FROM r LEFT JOIN inside i USING (device, started_at)
   )`;
 
 // Each bucket is [bucket_start, bucket_end). Hours count from local midnight in elapsed time, so
@@ -149,8 +131,6 @@ export const ZERO_COUNTS: KpiCounts = Object.freeze({
 export interface KpiScope {
   mallId: string;
   timeZone: string;
-  /** Zones of kind 'outside': a visit with stays only there is a passer-by visit. */
-  outsideZoneIds: readonly string[];
 }
 
 /**
@@ -169,7 +149,7 @@ export async function readKpiCounts(
   // and 107 s on the embedded database (no statistics) instead of 0.13 s and 0.3 s.
   const result = await pool.query<CountsRow & { start_ms: string; end_ms: string; local_start: string }>({
     text: KPI_SQL[bucket],
-    values: [scope.mallId, new Date(fromMs), new Date(toMs), scope.timeZone, scope.outsideZoneIds],
+    values: [scope.mallId, new Date(fromMs), new Date(toMs), scope.timeZone],
   });
   return result.rows.map((r) => ({
     startMs: Number(r.start_ms),
