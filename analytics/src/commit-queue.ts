@@ -117,9 +117,7 @@ export function createCommitQueue<E extends QueueEntry>(options: CommitQueueOpti
       pending.push(entry);
       pendingRows += entry.rows;
       schedule();
-      // Resolving on the next turn of the event loop, not at once: messages that came in one read
-      // from the socket would otherwise be decoded back to back while the commit's replies wait.
-      if (!full()) return new Promise((resolve) => setImmediate(resolve));
+      if (!full()) return Promise.resolve();
       return new Promise((resolve) => roomWaiters.push(resolve));
     },
     drain() {
