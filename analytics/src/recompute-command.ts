@@ -13,7 +13,7 @@ import {
 } from '../../infra/src/process.ts';
 import { loadLayoutFiles } from './adapters/layout-files.ts';
 import { OCCUPANCY_KEYS, occupancyOptionsFrom } from './config.ts';
-import { listMigrations } from './migrate.ts';
+import { schemaBehind } from './migrate.ts';
 import { recompute } from './recompute.ts';
 
 const RecomputeConfig = z.object({
@@ -89,13 +89,9 @@ export async function runRecompute(argv: string[], env: NodeJS.ProcessEnv): Prom
     applicationName: 'mallflow-recompute',
   });
   try {
-    const latest = listMigrations().at(-1)?.version ?? 0;
-    const current = await pool
-      .query<{ v: number }>('SELECT max(version) AS v FROM schema_migrations')
-      .then((r) => r.rows[0]?.v ?? 0)
-      .catch(() => 0);
-    if (current < latest) {
-      log.error({ current, latest }, "the database schema is behind: run 'mallflow migrate' first");
+    const behind = await schemaBehind(pool);
+    if (behind) {
+      log.error(behind, "the database schema is behind: run 'mallflow migrate' first");
       return EXIT_FAILURE;
     }
     const result = await recompute(

@@ -2,7 +2,6 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Layout } from '../../core/src/layout.ts';
 import {
-  addSighting,
   advanceClock,
   closeMinutes,
   createOccupancyState,
@@ -13,7 +12,7 @@ import { drainClosed } from '../../core/src/sessions.ts';
 import { visitorRuleWith } from '../../core/src/visitor-rule.ts';
 import { countDerived, type DerivedCounts, deleteDerived, refreshFirstSeen } from './sql/derived-rows.ts';
 import { writeEngineOutput } from './sql/engine-output.ts';
-import { readWifiSightings } from './sql/read-sightings.ts';
+import { addStoredSightings, readWifiSightings } from './sql/read-sightings.ts';
 import { refreshDailyKpis } from './sql/refresh-daily-kpis.ts';
 import { sightingSpan, stretchStartAtOrAfter, stretchStartAtOrBefore } from './sql/stretches.ts';
 
@@ -110,20 +109,7 @@ export async function recompute(
     const zoneIds = layout.zones.map((z) => z.id);
     for (let t = fromMs; t < toMs; t += REPLAY_WINDOW_MS) {
       const s = await readWifiSightings(client, mallId, t, Math.min(t + REPLAY_WINDOW_MS, toMs));
-      for (let i = 0; i < s.heardAtMs.length; i++) {
-        const zoneId = sensorZone.get(s.sensorId[i]!);
-        if (zoneId === undefined) continue; // as live: a sensor the layout does not place
-        addSighting(
-          state,
-          s.device[i]!,
-          zoneId,
-          s.rssiDbm[i]!,
-          s.heardAtMs[i]!,
-          s.randomized[i]!,
-          s.sensorId[i]!,
-        );
-      }
-      result.sightings += s.heardAtMs.length;
+      result.sightings += addStoredSightings(state, s, sensorZone);
       await writeClosed(client, state, mallId, zoneIds, rowsToMs, devices);
     }
     // The stretch's end is a silence: everything closes, every minute becomes final.

@@ -1,15 +1,10 @@
 import type pg from 'pg';
-import {
-  addSighting,
-  closeMinutes,
-  type MinuteRow,
-  type OccupancyOptions,
-} from '../../core/src/occupancy.ts';
+import { closeMinutes, type MinuteRow, type OccupancyOptions } from '../../core/src/occupancy.ts';
 import { SnapshotMismatchError } from '../../core/src/occupancy-snapshot.ts';
 import { drainClosed, type Visit, type ZoneStay } from '../../core/src/sessions.ts';
 import { loadCheckpoint } from './checkpoints.ts';
 import type { MallState } from './mall-state.ts';
-import { newestWifiSightingMs, readWifiSightings } from './sql/read-sightings.ts';
+import { addStoredSightings, newestWifiSightingMs, readWifiSightings } from './sql/read-sightings.ts';
 
 // A worker starting up: each mall's engine comes back from its checkpoint (checkpoints.ts), then
 // the WiFi sightings stored from the checkpoint's watermark on are replayed into it in time order,
@@ -56,20 +51,7 @@ export async function restoreMall(
   const newestMs = await newestWifiSightingMs(pool, mallId, fromMs);
   for (let t = fromMs; newestMs !== undefined && t <= newestMs; t += REPLAY_WINDOW_MS) {
     const s = await readWifiSightings(pool, mallId, t, t + REPLAY_WINDOW_MS);
-    for (let i = 0; i < s.heardAtMs.length; i++) {
-      const zoneId = mall.sensorZone.get(s.sensorId[i]!);
-      if (zoneId === undefined) continue; // as live: a sensor the layout does not place
-      addSighting(
-        state,
-        s.device[i]!,
-        zoneId,
-        s.rssiDbm[i]!,
-        s.heardAtMs[i]!,
-        s.randomized[i]!,
-        s.sensorId[i]!,
-      );
-      replayed++;
-    }
+    replayed += addStoredSightings(state, s, mall.sensorZone);
     if (t + REPLAY_WINDOW_MS > loaded.snapshotNewestMs) {
       const rows = closeMinutes(state, mall.zoneIds);
       await write(rows, drainClosed(state.sessions));

@@ -188,7 +188,12 @@
     const row = kpis.rows.find((r) => r.period === date);
     const change = (metric) => compare.metrics.find((m) => m.metric === metric);
     $('hk-visitors').textContent = fmtInt(row.visitors);
-    $('hk-visitors-sub').textContent = fmtChange(change('visitors'));
+    // Rotating MACs leave the count uncertain: show its interval when there is one.
+    const interval =
+      row.visitorsLow !== row.visitors || row.visitorsHigh !== row.visitors
+        ? `range ${fmtInt(row.visitorsLow)}–${fmtInt(row.visitorsHigh)} · `
+        : '';
+    $('hk-visitors-sub').textContent = `${interval}${fmtChange(change('visitors'))}`;
     $('hk-passers').textContent = fmtInt(row.passersBy);
     $('hk-passers-sub').textContent = fmtChange(change('passersBy'));
     $('hk-capture').textContent = fmtPct(row.captureRate);

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { addSighting, type OccupancyState } from '../../../core/src/occupancy.ts';
 
 /** Stored WiFi sightings of one mall, in columns, oldest first. */
 export interface SightingColumns {
@@ -54,4 +55,31 @@ export async function newestWifiSightingMs(
   });
   const t = result.rows[0]?.t;
   return t === null || t === undefined ? undefined : Math.round(t);
+}
+
+/**
+ * Hands stored sightings to the engine as the live worker does (a sensor the layout does not place
+ * is skipped, as live); returns how many it took.
+ */
+export function addStoredSightings(
+  state: OccupancyState,
+  s: SightingColumns,
+  sensorZone: ReadonlyMap<string, string>,
+): number {
+  let added = 0;
+  for (let i = 0; i < s.heardAtMs.length; i++) {
+    const zoneId = sensorZone.get(s.sensorId[i]!);
+    if (zoneId === undefined) continue;
+    addSighting(
+      state,
+      s.device[i]!,
+      zoneId,
+      s.rssiDbm[i]!,
+      s.heardAtMs[i]!,
+      s.randomized[i]!,
+      s.sensorId[i]!,
+    );
+    added++;
+  }
+  return added;
 }

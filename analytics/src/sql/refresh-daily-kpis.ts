@@ -6,6 +6,8 @@ import type pg from 'pg';
 // history tests compare the two on the same rows):
 // - a visit counts on the day its start falls in (the mall's time zone);
 // - a visitor visit is one the engine did not class as a passer-by's (visits.passer_by);
+// - the visitors' interval: low leaves out visitors with an orphan visitor visit, high adds the
+//   doubtful links of the visitor visits;
 // - visitors = distinct devices with a visitor visit that day; passers-by = distinct devices with
 //   visits that day, none of them a visitor visit; new = visitors first seen that day;
 // - dwell sums and buckets are over visitor visits.
@@ -23,13 +25,19 @@ const REFRESH_SQL = `WITH bounds AS (
     SELECT $2::date::timestamp AT TIME ZONE $3 AS day_start, ($2::date + 1)::timestamp AT TIME ZONE $3 AS day_end
   ),
   v AS (
-    SELECT v.device, v.dwell_ms, NOT v.passer_by AS inside
+    SELECT v.device, v.dwell_ms, NOT v.passer_by AS inside, v.orphan, v.doubtful_links
     FROM visits v, bounds b
     WHERE v.mall_id = $1 AND v.started_at >= b.day_start AND v.started_at < b.day_end
   ),
-  per_device AS (SELECT device, bool_or(inside) AS visitor FROM v GROUP BY device),
+  per_device AS (
+    SELECT device, bool_or(inside) AS visitor, bool_or(inside AND orphan) AS orphan,
+           coalesce(sum(doubtful_links) FILTER (WHERE inside), 0) AS doubtful
+    FROM v GROUP BY device
+  ),
   devices AS (
     SELECT count(*) FILTER (WHERE p.visitor) AS visitors,
+           count(*) FILTER (WHERE p.visitor AND NOT p.orphan) AS visitors_low,
+           count(*) FILTER (WHERE p.visitor) + coalesce(sum(p.doubtful) FILTER (WHERE p.visitor), 0) AS visitors_high,
            count(*) FILTER (WHERE NOT p.visitor) AS passers_by,
            count(*) FILTER (WHERE p.visitor AND f.first_visit_at >= b.day_start
                                             AND f.first_visit_at < b.day_end) AS new_visitors
@@ -45,14 +53,16 @@ const REFRESH_SQL = `WITH bounds AS (
            count(*) FILTER (WHERE dwell_ms >= 21600000) AS d4
     FROM v WHERE inside
   )
-  INSERT INTO kpi_daily (mall_id, day, time_zone, visitors, passers_by, new_visitors, visitor_visits,
-                         visitor_dwell_ms, dwell_under_5m, dwell_5m_20m, dwell_20m_1h, dwell_1h_6h, dwell_6h_plus,
-                         refreshed_at)
-  SELECT $1, $2::date, $3, d.visitors, d.passers_by, d.new_visitors, w.visitor_visits, w.visitor_dwell_ms,
+  INSERT INTO kpi_daily (mall_id, day, time_zone, visitors, visitors_low, visitors_high, passers_by, new_visitors,
+                         visitor_visits, visitor_dwell_ms, dwell_under_5m, dwell_5m_20m, dwell_20m_1h, dwell_1h_6h,
+                         dwell_6h_plus, refreshed_at)
+  SELECT $1, $2::date, $3, d.visitors, d.visitors_low, d.visitors_high, d.passers_by, d.new_visitors,
+         w.visitor_visits, w.visitor_dwell_ms,
          w.d0, w.d1, w.d2, w.d3, w.d4, now()
   FROM devices d CROSS JOIN dwell w
   ON CONFLICT (mall_id, day) DO UPDATE SET
-    time_zone = EXCLUDED.time_zone, visitors = EXCLUDED.visitors, passers_by = EXCLUDED.passers_by,
+    time_zone = EXCLUDED.time_zone, visitors = EXCLUDED.visitors, visitors_low = EXCLUDED.visitors_low,
+    visitors_high = EXCLUDED.visitors_high, passers_by = EXCLUDED.passers_by,
     new_visitors = EXCLUDED.new_visitors, visitor_visits = EXCLUDED.visitor_visits,
     visitor_dwell_ms = EXCLUDED.visitor_dwell_ms, dwell_under_5m = EXCLUDED.dwell_under_5m,
     dwell_5m_20m = EXCLUDED.dwell_5m_20m, dwell_20m_1h = EXCLUDED.dwell_20m_1h,

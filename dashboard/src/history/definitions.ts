@@ -12,6 +12,10 @@ export const HISTORY_DEFINITIONS = {
   visit:
     "A device's stay in the mall (table visits). Its zone stays are those of the same mall and device that started within it. A visit counts in the period its start falls in.",
   visitors: 'Distinct devices with a visitor visit starting in the period.',
+  visitorsLow:
+    "The visitor count's low end, for rotating (randomized) MACs: visitors without an orphan visitor visit, one that began with a randomized MAC inside the mall that the engine could not link to an earlier one (most likely a rotation of someone counted already).",
+  visitorsHigh:
+    "The visitor count's high end: visitors plus the doubtful links in their visitor visits (a rotated MAC linked to a predecessor when a rival scored close: maybe two people).",
   passersBy: 'Distinct devices with visits starting in the period, none of them a visitor visit.',
   captureRate: 'visitors / (visitors + passersBy); null when both are 0.',
   avgDwellMs: 'Mean dwell in milliseconds of the visitor visits starting in the period; null without any.',

@@ -90,6 +90,8 @@ function kpiCells(k: Kpis): CsvCell[] {
 
 const KPI_CSV_COLUMNS = [
   'visitors',
+  'visitors_low',
+  'visitors_high',
   'passers_by',
   'capture_rate',
   'avg_dwell_ms',
