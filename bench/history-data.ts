@@ -72,8 +72,8 @@ export async function loadHistoryData(
     [layout.id, firstDay, HISTORY_DAYS, VISITORS_PER_DAY, returning, REGULARS],
   );
   await pool.query(
-    `INSERT INTO visits (mall_id, device, started_at, ended_at, dwell_ms, stays, bursts)
-     SELECT $1, device, started_at, started_at + dwell_ms * interval '1 millisecond', dwell_ms, 1, 2
+    `INSERT INTO visits (mall_id, device, started_at, ended_at, dwell_ms, stays, bursts, passer_by)
+     SELECT $1, device, started_at, started_at + dwell_ms * interval '1 millisecond', dwell_ms, 1, 2, true
      FROM (
        SELECT CASE WHEN i <= $5 THEN md5('r' || ((i + d * 7919 + 12000) % $6)) ELSE md5('p' || d || '-' || i) END AS device,
               ${dayStart} + interval '8 hours' + (${u("d || ':' || i || 'p'")} * 54000000)::bigint * interval '1 millisecond'

@@ -84,16 +84,9 @@ async function benchOn(backend: string, pool: pg.Pool, layout: Layout): Promise<
   const vacuumMs = backend === 'server' ? performance.now() - t : undefined;
 
   const tz = layout.timezone;
-  const outside = layout.zones.filter((z) => z.kind === 'outside').map((z) => z.id);
   const firstMs = zonedMidnightMs(FIRST_DAY, tz);
   t = performance.now();
-  await refreshDailyKpis(
-    pool,
-    firstMs,
-    firstMs + HISTORY_DAYS * DAY_MS,
-    new Map([[layout.id, tz]]),
-    new Map([[layout.id, outside]]),
-  );
+  await refreshDailyKpis(pool, firstMs, firstMs + HISTORY_DAYS * DAY_MS, new Map([[layout.id, tz]]));
   const rollupMs = performance.now() - t;
 
   const probe = (

@@ -3,10 +3,13 @@ import type { Logger } from 'pino';
 import type { Layout } from '../../core/src/layout.ts';
 import type { OccupancyOptions } from '../../core/src/occupancy.ts';
 import { gatewayFilter } from '../../core/src/topics.ts';
+import { visitorRuleWith } from '../../core/src/visitor-rule.ts';
 import { isRetryablePgError } from '../../infra/src/pg-pool.ts';
 import { createMqttSource, type MqttSource } from './adapters/mqtt-source.ts';
 import { createIngest, type IngestStats } from './ingest.ts';
 import { runMaintenance, schemaUsesTimescale } from './maintenance.ts';
+import { withRetry } from './retry.ts';
+import { recordVisitorRule } from './sql/engine-settings.ts';
 
 // The analytics worker: MQTT source → ingest → database, plus a live ticker that writes closed
 // minutes and the live occupancy snapshot, and a summary log line every SUMMARY_INTERVAL_MS.
@@ -28,6 +31,8 @@ export interface AnalyticsOptions {
   };
   occupancy: OccupancyOptions;
   liveIntervalMs: number;
+  /** Wall time between engine checkpoints (0: only at shutdown); default 60 s. */
+  checkpointIntervalMs?: number | undefined;
   /** Storage maintenance on a timer (rollups, compression, retention); absent or 0 ms = off. */
   maintenance?: { intervalMs: number; rawRetentionDays: number; compressAfterDays: number } | undefined;
   logger: Logger;
@@ -51,6 +56,7 @@ export async function createAnalytics(options: AnalyticsOptions): Promise<Analyt
     occupancy: options.occupancy,
     logger: log,
     isStopping: () => stopping,
+    checkpointIntervalMs: options.checkpointIntervalMs,
     onFatal(err) {
       // Closing, the worker gives up on the database (see close): what it held stays
       // unacknowledged and the broker redelivers it. Not a failure.
@@ -58,6 +64,19 @@ export async function createAnalytics(options: AnalyticsOptions): Promise<Analyt
       else options.onFatal(err);
     },
   });
+
+  await withRetry(
+    () =>
+      recordVisitorRule(
+        options.pool,
+        options.layouts.map((l) => l.id),
+        visitorRuleWith(options.occupancy.visitor),
+      ),
+    { what: 'record engine settings', log, isStopping: () => stopping },
+  );
+
+  // Before any message: open visits continue where the last worker left them.
+  await ingest.restore();
 
   let ticking: Promise<void> | undefined;
   const runTick = () => {
@@ -79,12 +98,7 @@ export async function createAnalytics(options: AnalyticsOptions): Promise<Analyt
   let maintenanceTimer: NodeJS.Timeout | undefined;
   if (maintenanceOptions && maintenanceOptions.intervalMs > 0) {
     const timescale = await schemaUsesTimescale(options.pool);
-    const kpiMalls = {
-      timeZoneByMall: new Map(options.layouts.map((l) => [l.id, l.timezone])),
-      outsideZonesByMall: new Map(
-        options.layouts.map((l) => [l.id, l.zones.filter((z) => z.kind === 'outside').map((z) => z.id)]),
-      ),
-    };
+    const kpiMalls = { timeZoneByMall: new Map(options.layouts.map((l) => [l.id, l.timezone])) };
     const runMaintenanceOnce = () => {
       if (maintaining || stopping) return;
       const startedMs = Date.now();
@@ -155,7 +169,7 @@ export async function createAnalytics(options: AnalyticsOptions): Promise<Analyt
       await source.close(() => ingest.drain()); // commits and acknowledges what it holds
       await maintaining;
       await ticking;
-      await ingest.tick(Date.now()).catch((err: unknown) => {
+      await ingest.tick(Date.now(), { checkpoint: true }).catch((err: unknown) => {
         if (!isRetryablePgError(err)) throw err;
         log.warn({ err }, 'database unavailable at shutdown: the last live tick is not written');
       });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { logLevelKey } from '../../core/src/config.ts';
 import { type OccupancyOptions, SILENCE_BRIDGE_MS } from '../../core/src/occupancy.ts';
+import { DEFAULT_VISITOR_RULE } from '../../core/src/visitor-rule.ts';
 
 /** Occupancy settings, shared with `mallflow start`, which runs this worker in-process. */
 export const OCCUPANCY_KEYS = {
@@ -30,6 +31,38 @@ export const OCCUPANCY_KEYS = {
     .nonnegative()
     .default(5_000)
     .describe('How late a reading may arrive and still count in its minute'),
+  VISITOR_MIN_BURSTS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(DEFAULT_VISITOR_RULE.minBursts)
+    .describe('Visitor rule: probe bursts a visit needs within VISITOR_WINDOW_MS (fewer: a passer-by)'),
+  VISITOR_WINDOW_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(DEFAULT_VISITOR_RULE.windowMs)
+    .describe('Visitor rule: the window those bursts must fall in'),
+  VISITOR_FIRST_RSSI_DBM: z.coerce
+    .number()
+    .int()
+    .min(-120)
+    .max(0)
+    .default(DEFAULT_VISITOR_RULE.firstRssiDbm)
+    .describe('Visitor rule: the first counted burst is at least this strong (dBm)'),
+  VISITOR_RSSI_DBM: z.coerce
+    .number()
+    .int()
+    .min(-120)
+    .max(0)
+    .default(DEFAULT_VISITOR_RULE.rssiDbm)
+    .describe('Visitor rule: the later counted bursts are at least this strong (dBm)'),
+  VISITOR_MIN_INSIDE_MS: z.coerce
+    .number()
+    .int()
+    .nonnegative()
+    .default(DEFAULT_VISITOR_RULE.minInsideMs)
+    .describe("Visitor rule: time a visit needs in zones that are not 'outside'"),
 };
 
 type OccupancyConfig = { [K in keyof typeof OCCUPANCY_KEYS]: z.infer<(typeof OCCUPANCY_KEYS)[K]> };
@@ -41,6 +74,13 @@ export function occupancyOptionsFrom(config: OccupancyConfig): OccupancyOptions 
     allowedLatenessMs: config.ALLOWED_LATENESS_MS,
     visitIdleMs: config.VISIT_IDLE_MS,
     silenceBridgeMs: config.SILENCE_BRIDGE_MS,
+    visitor: {
+      minBursts: config.VISITOR_MIN_BURSTS,
+      windowMs: config.VISITOR_WINDOW_MS,
+      firstRssiDbm: config.VISITOR_FIRST_RSSI_DBM,
+      rssiDbm: config.VISITOR_RSSI_DBM,
+      minInsideMs: config.VISITOR_MIN_INSIDE_MS,
+    },
   };
 }
 
@@ -95,6 +135,12 @@ export const AnalyticsConfig = z.object({
     .min(100)
     .default(1_000)
     .describe('How often live occupancy and closed minutes are written'),
+  CHECKPOINT_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(60_000)
+    .describe('How often the live engine state is checkpointed (also at shutdown); 0 = only at shutdown'),
   ...MAINTENANCE_KEYS,
   LOG_LEVEL: logLevelKey('info'),
 });

@@ -8,17 +8,20 @@ import {
   advanceClock,
   closeMinutes,
   countOccupancy,
+  type MinuteRow,
   type OccupancyOptions,
 } from '../../core/src/occupancy.ts';
 import { redactMacs } from '../../core/src/privacy.ts';
 import { drainClosed } from '../../core/src/sessions.ts';
+import { saveCheckpoint, takeCheckpoint } from './checkpoints.ts';
 import { createCommitQueue, type QueueEntry } from './commit-queue.ts';
 import { createFreeTime } from './free-time.ts';
 import { createMallStates, type MallState } from './mall-state.ts';
+import { type RestoreSummary, restoreMall } from './restore.ts';
 import { withRetry } from './retry.ts';
 import type { DeadLetter } from './sql/dead-letter.ts';
-import { upsertOccupancyLive, upsertOccupancyMinutes } from './sql/upsert-occupancy.ts';
-import { upsertVisits, upsertZoneStays } from './sql/upsert-sessions.ts';
+import { writeEngineOutput } from './sql/engine-output.ts';
+import { upsertOccupancyLive } from './sql/upsert-occupancy.ts';
 import { type GroupBatch, writeGroup } from './sql/write-group.ts';
 
 // Messages in arrival order: decode → queue (`commit-queue.ts`) → one transaction for all queued
@@ -53,6 +56,9 @@ export interface IngestStats {
   messagesInHandMax: number;
   /** Readings that arrived behind the occupancy watermark (applied at once, after their minute closed). */
   lateReadings: number;
+  /** Engine checkpoints saved, and the size of the newest (gzipped bytes). */
+  checkpoints: number;
+  checkpointBytes: number;
 }
 
 export interface Ingest {
@@ -63,8 +69,13 @@ export interface Ingest {
   handle(topic: string, payload: Buffer, ack: () => void): Promise<void>;
   /** Resolves once every message taken is committed and acknowledged. */
   drain(): Promise<void>;
-  /** Writes closed minutes and the live snapshot; `wallNowMs` moves a quiet mall's clock. */
-  tick(wallNowMs: number): Promise<void>;
+  /**
+   * Writes closed minutes and the live snapshot; `wallNowMs` moves a quiet mall's clock. Saves a
+   * checkpoint of each mall's engine when one is due, or with `checkpoint: true`.
+   */
+  tick(wallNowMs: number, opts?: { checkpoint?: boolean }): Promise<void>;
+  /** Restores each mall's engine from its checkpoint and replays the sightings stored since (before any message). */
+  restore(): Promise<RestoreSummary[]>;
   stats(): IngestStats;
   /** Resets `lagMsMax` (called after each summary log line). */
   resetWindow(): void;
@@ -80,7 +91,11 @@ export interface IngestOptions {
   /** A commit failed for good: the worker must stop (what it holds stays unacknowledged). */
   onFatal(err: unknown): void;
   clock?: { now(): number };
+  /** Wall time between engine checkpoints; 0: only when asked (at shutdown). Default 60 s. */
+  checkpointIntervalMs?: number;
 }
+
+export const DEFAULT_CHECKPOINT_INTERVAL_MS = 60_000;
 
 /** Bounds of what the worker holds uncommitted (memory: at most ~64 × 256 KB payloads). */
 export const MAX_IN_HAND_MESSAGES = 64;
@@ -130,7 +145,11 @@ export function createIngest(options: IngestOptions): Ingest {
     dbRetries: 0,
     ambiguousCommits: 0,
     messagesInHandMax: 0,
+    checkpoints: 0,
+    checkpointBytes: 0,
   } satisfies Omit<IngestStats, 'lateReadings'>;
+  const checkpointIntervalMs = options.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS;
+  const lastCheckpointWallMs = new Map<string, number>();
 
   const retryOptions = (what: string) => ({
     what,
@@ -237,6 +256,12 @@ export function createIngest(options: IngestOptions): Ingest {
     onFatal: options.onFatal,
   });
 
+  function countWritten(mall: MallState, rows: readonly MinuteRow[], closed: ReturnType<typeof drainClosed>) {
+    stats.minutesWritten += rows.length > 0 ? rows.length / mall.zoneIds.length : 0;
+    stats.staysWritten += closed.stays.length;
+    stats.visitsWritten += closed.visits.length;
+  }
+
   function observe(mall: MallState, readings: readonly WifiReading[]) {
     for (const r of readings) {
       const zoneId = mall.sensorZone.get(r.sensorId);
@@ -289,7 +314,7 @@ export function createIngest(options: IngestOptions): Ingest {
       return queue.take(entry);
     },
     drain: () => queue.drain(),
-    async tick(wallNowMs) {
+    async tick(wallNowMs, opts) {
       const freeMs = freeTime.take(wallNowMs);
       for (const mall of malls.values()) {
         const state = mall.occupancy;
@@ -302,18 +327,48 @@ export function createIngest(options: IngestOptions): Ingest {
         const asOfMs = state.appliedToMs;
         const counts = countOccupancy(state, asOfMs, options.occupancy.presenceMs);
         const devices = mall.zoneIds.map((z) => counts.get(z) ?? 0);
+        const lastMs = lastCheckpointWallMs.get(mall.mallId);
+        const due =
+          opts?.checkpoint === true ||
+          (checkpointIntervalMs > 0 && (lastMs === undefined || wallNowMs - lastMs >= checkpointIntervalMs));
+        // Taken now, with exactly these rows drained from the engine; saved once they are written.
+        const taken = due ? takeCheckpoint(mall.mallId, state) : undefined;
         // Idempotent upserts: a retry after a lost connection writes the same rows again.
         await withRetry(async () => {
-          await upsertOccupancyMinutes(pool, mall.mallId, rows);
-          await upsertZoneStays(pool, mall.mallId, closed.stays);
-          await upsertVisits(pool, mall.mallId, closed.visits);
+          await writeEngineOutput(pool, mall.mallId, rows, closed);
           await upsertOccupancyLive(pool, mall.mallId, mall.zoneIds, devices, asOfMs);
         }, retryOptions('write occupancy'));
-        stats.minutesWritten += rows.length > 0 ? rows.length / mall.zoneIds.length : 0;
-        stats.staysWritten += closed.stays.length;
-        stats.visitsWritten += closed.visits.length;
+        countWritten(mall, rows, closed);
+        if (taken) {
+          stats.checkpointBytes = await withRetry(
+            () => saveCheckpoint(pool, taken),
+            retryOptions('save checkpoint'),
+          );
+          stats.checkpoints++;
+          lastCheckpointWallMs.set(mall.mallId, wallNowMs);
+        }
       }
       stats.ticks++;
+    },
+    async restore() {
+      const summaries: RestoreSummary[] = [];
+      for (const mall of malls.values()) {
+        const summary = await withRetry(
+          () =>
+            restoreMall(pool, mall, options.occupancy, async (rows, closed) => {
+              await withRetry(
+                () => writeEngineOutput(pool, mall.mallId, rows, closed),
+                retryOptions('write replay'),
+              );
+              countWritten(mall, rows, closed);
+            }),
+          retryOptions('restore checkpoint'),
+        );
+        if (summary.restored) log.info(summary, 'engine restored from its checkpoint');
+        else if (summary.reason !== 'none') log.warn(summary, 'engine checkpoint not used: starting afresh');
+        summaries.push(summary);
+      }
+      return summaries;
     },
     stats() {
       let lateReadings = 0;

@@ -12,7 +12,7 @@ import {
 import { loadLayoutFiles } from './adapters/layout-files.ts';
 import { createAnalytics } from './analytics.ts';
 import { ANALYTICS_SUMMARY, AnalyticsConfig, occupancyOptionsFrom } from './config.ts';
-import { listMigrations, migrate } from './migrate.ts';
+import { migrate, schemaBehind } from './migrate.ts';
 
 /** `mallflow analytics`: the worker as its own process, against a migrated database. */
 export async function runAnalytics(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -31,13 +31,9 @@ export async function runAnalytics(argv: string[], env: NodeJS.ProcessEnv): Prom
     max: config.PG_POOL_MAX,
     applicationName: 'mallflow-analytics',
   });
-  const latest = listMigrations().at(-1)?.version ?? 0;
-  const current = await pool
-    .query<{ v: number }>('SELECT max(version) AS v FROM schema_migrations')
-    .then((r) => r.rows[0]?.v ?? 0)
-    .catch(() => 0);
-  if (current < latest) {
-    log.error({ current, latest }, "the database schema is behind: run 'mallflow migrate' first");
+  const behind = await schemaBehind(pool);
+  if (behind) {
+    log.error(behind, "the database schema is behind: run 'mallflow migrate' first");
     await pool.end();
     return EXIT_FAILURE;
   }
@@ -57,6 +53,7 @@ export async function runAnalytics(argv: string[], env: NodeJS.ProcessEnv): Prom
     },
     occupancy: occupancyOptionsFrom(config),
     liveIntervalMs: config.LIVE_INTERVAL_MS,
+    checkpointIntervalMs: config.CHECKPOINT_INTERVAL_MS,
     maintenance: {
       intervalMs: config.MAINTENANCE_INTERVAL_MS,
       rawRetentionDays: config.RAW_RETENTION_DAYS,

@@ -21,11 +21,8 @@ export interface MaintenanceOptions {
   timescale: boolean;
   rawRetentionDays: number;
   compressAfterDays: number;
-  /** Malls whose daily KPIs are rolled up (`kpi_daily`): their time zone and street zones. */
-  kpiMalls?: {
-    timeZoneByMall: ReadonlyMap<string, string>;
-    outsideZonesByMall: ReadonlyMap<string, readonly string[]>;
-  };
+  /** Malls whose daily KPIs are rolled up (`kpi_daily`): their time zone. */
+  kpiMalls?: { timeZoneByMall: ReadonlyMap<string, string> };
 }
 
 /** Days re-rolled each run: visits close after the idle gap, a day's last ones after midnight. */
@@ -138,13 +135,7 @@ export async function runMaintenance(
     );
     const kpiDoneMs = kpiState.rows[0]?.done_until.getTime();
     const kpiFromMs = kpiDoneMs === undefined ? nowMs - KPI_FIRST_RUN_MS : kpiDoneMs - KPI_MARGIN_MS;
-    const { days } = await refreshDailyKpis(
-      pool,
-      kpiFromMs,
-      nowMs,
-      options.kpiMalls.timeZoneByMall,
-      options.kpiMalls.outsideZonesByMall,
-    );
+    const { days } = await refreshDailyKpis(pool, kpiFromMs, nowMs, options.kpiMalls.timeZoneByMall);
     result.kpiDays = days;
     await pool.query(
       `INSERT INTO maintenance_state (task, done_until, ran_at) VALUES ($1, $2, now())

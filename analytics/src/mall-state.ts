@@ -8,6 +8,7 @@ import {
 /** What the worker keeps per mall: the sensor → zone map and the live occupancy state. */
 export interface MallState {
   mallId: string;
+  layout: Layout;
   zoneIds: string[];
   sensorZone: Map<string, string>;
   occupancy: OccupancyState;
@@ -24,6 +25,7 @@ export function createMallStates(
       layout.id,
       {
         mallId: layout.id,
+        layout,
         zoneIds: layout.zones.map((z) => z.id),
         sensorZone: new Map(layout.sensors.map((s) => [s.id, s.zone])),
         occupancy: createOccupancyState(options, layout),

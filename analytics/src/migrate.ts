@@ -111,3 +111,14 @@ export async function migrate(pool: pg.Pool): Promise<MigrateResult> {
     client.release();
   }
 }
+
+/** The schema's version and the newest migration's, when the database is behind (undefined: current). */
+export async function schemaBehind(pool: pg.Pool): Promise<{ current: number; latest: number } | undefined> {
+  const latest = listMigrations().at(-1)?.version ?? 0;
+  const current = await pool
+    .query<{ v: number }>('SELECT max(version) AS v FROM schema_migrations')
+    .then((r) => r.rows[0]?.v ?? 0)
+    // No schema_migrations table: nothing was ever migrated.
+    .catch(() => 0);
+  return current < latest ? { current, latest } : undefined;
+}

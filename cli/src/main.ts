@@ -1,4 +1,5 @@
 import { runAnalytics, runMigrate } from '../../analytics/src/main.ts';
+import { runRecompute } from '../../analytics/src/recompute-command.ts';
 import { runBroker } from '../../broker/src/main.ts';
 import { runDashboard } from '../../dashboard/src/main.ts';
 import { runGateway } from '../../gateway/src/main.ts';
@@ -39,6 +40,10 @@ const COMMANDS: Record<
   },
   simulate: { summary: 'simulate a mall and publish its readings through a gateway', run: runSimulate },
   migrate: { summary: 'apply database migrations', run: runMigrate },
+  recompute: {
+    summary: "re-run a mall's stored sightings through the engine and replace what was derived",
+    run: runRecompute,
+  },
 };
 
 function usage(): string {

@@ -126,3 +126,24 @@ export function zonedTimeToUtc(date: string, time: string, timeZone: string): nu
   if (!Number.isFinite(guess)) throw new RangeError(`"${date} ${time}" is not a date and time`);
   return guess - offsetMs(guess, timeZone);
 }
+
+/**
+ * An instant given as a local date (`YYYY-MM-DD`: its midnight, or with `endOfDay` the next
+ * midnight, so a date as an end includes its whole day), a local time (`YYYY-MM-DDTHH:MM[:SS]`) in
+ * `timeZone`, or an ISO time with `Z` or an offset. Returns undefined for anything else.
+ */
+export function parseInstant(text: string, timeZone: string, endOfDay = false): number | undefined {
+  if (/^\d{4}-\d{2}-\d{2}$/.test(text)) {
+    if (!Number.isFinite(Date.parse(`${text}T00:00:00Z`))) return undefined;
+    return zonedMidnightMs(endOfDay ? addDays(text, 1) : text, timeZone);
+  }
+  const local = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(?::(\d{2}))?$/.exec(text);
+  if (local) {
+    const ms = Date.parse(`${local[1]}T${local[2]}:00Z`);
+    if (!Number.isFinite(ms)) return undefined;
+    return zonedTimeToUtc(local[1]!, local[2]!, timeZone) + Number(local[3] ?? 0) * 1000;
+  }
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(text)) return undefined;
+  const ms = Date.parse(text);
+  return Number.isFinite(ms) ? ms : undefined;
+}

@@ -61,6 +61,7 @@ import {
   watchMinute,
   wouldContinue,
 } from './sessions.ts';
+import { type VisitorRule, visitorRuleWith } from './visitor-rule.ts';
 import {
   addStep,
   type BurstObservation,
@@ -175,6 +176,8 @@ export interface OccupancyState {
   /** Steps in the order they were taken (device, step time), waiting for their decision. */
   decisionQueueDevice: DeviceState[];
   decisionQueueMs: number[];
+  /** The strongest RSSI of each of those steps' bursts (the visitor rule counts them). */
+  decisionQueueRssiDbm: number[];
   decisionHead: number;
   /** Starts of minutes written live, waiting for their final count (oldest first). */
   finalQueue: number[];
@@ -207,8 +210,8 @@ export interface OccupancyOptions {
   radioMap?: Partial<RadioMapOptions>;
   /** Rotated-MAC linking tuning (defaults: DEFAULT_LINKER). */
   linker?: Partial<LinkerOptions>;
-  /** A visit with less time inside the mall than this is a passer-by's (default VISITOR_MIN_INSIDE_MS). */
-  visitorMinInsideMs?: number;
+  /** Visitor or passer-by (defaults: DEFAULT_VISITOR_RULE). */
+  visitor?: Partial<VisitorRule>;
   /** See SessionOptions.transitEdgeMs (default TRANSIT_EDGE_MS). */
   transitEdgeMs?: number;
   /** See SessionOptions.silenceBridgeMs (default SILENCE_BRIDGE_MS). */
@@ -251,6 +254,7 @@ export function createOccupancyState(
       outsideZones,
       transitZones,
       ...(arrivalZones === undefined ? {} : { arrivalZones }),
+      visitor: visitorRuleWith(options.visitor),
     },
     options: { ...options },
     devices: new Map(),
@@ -267,6 +271,7 @@ export function createOccupancyState(
     burstHead: 0,
     decisionQueueDevice: [],
     decisionQueueMs: [],
+    decisionQueueRssiDbm: [],
     decisionHead: 0,
     finalQueue: [],
     finalHead: 0,
@@ -320,12 +325,18 @@ function feedBurst(state: OccupancyState, d: DeviceState): void {
     const retainMs = state.linkerOptions.maxGapMs + state.estimator.lagMs + 2 * BURST_WINDOW_MS;
     noteRandomizedBurst(state.linker, d.id, d.burstStartMs, retainMs);
   }
+  let peakDbm = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < d.burstZoneCount; i++) if (d.burstRssiDbm[i]! > peakDbm) peakDbm = d.burstRssiDbm[i]!;
   state.decisionQueueDevice.push(d);
   state.decisionQueueMs.push(d.burstStartMs);
+  state.decisionQueueRssiDbm.push(peakDbm);
 }
 
-/** Decides the device's oldest undecided step, if it is the one taken at `stepMs`, and sessionizes it. */
-function decideStep(state: OccupancyState, d: DeviceState, stepMs: number): void {
+/**
+ * Decides the device's oldest undecided step, if it is the one taken at `stepMs` (its burst's
+ * strongest reading: `rssiDbm`), and sessionizes it.
+ */
+function decideStep(state: OccupancyState, d: DeviceState, stepMs: number, rssiDbm: number): void {
   // A step already decided, or a device state since forgotten, has nothing waiting.
   if (d.track.stepMs[0] !== stepMs) return;
   const device = d.id;
@@ -389,7 +400,7 @@ function decideStep(state: OccupancyState, d: DeviceState, stepMs: number): void
     );
     if (stayOnMs > tailMs) tailMs = stayOnMs;
   }
-  observeBurst(sessions, device, state.graph.ids[zone]!, stepMs, state.sessionOptions, tailMs);
+  observeBurst(sessions, device, state.graph.ids[zone]!, stepMs, rssiDbm, state.sessionOptions, tailMs);
   if (orphan) markOrphan(sessions, device);
 }
 
@@ -426,6 +437,7 @@ function walkBetween(
       device,
       graph.ids[between[i]!]!,
       Math.round(atMs),
+      0,
       state.sessionOptions,
       0,
       true,
@@ -443,7 +455,7 @@ function walkIn(state: OccupancyState, device: string, zone: number, atMs: numbe
   const graph = state.graph;
   const entry = graph.arrival[zone] === 1 ? -1 : nearestEntry(graph, zone);
   if (entry < 0) {
-    observeBurst(state.sessions, device, graph.ids[zone]!, atMs - headMs, state.sessionOptions, 0, true);
+    observeBurst(state.sessions, device, graph.ids[zone]!, atMs - headMs, 0, state.sessionOptions, 0, true);
     return;
   }
   const between = zonesBetween(graph, entry, zone);
@@ -453,13 +465,14 @@ function walkIn(state: OccupancyState, device: string, zone: number, atMs: numbe
     device,
     graph.ids[entry]!,
     atMs - (between.length + 1) * WALK_MS_PER_ZONE,
+    0,
     o,
     0,
     true,
   );
   for (let i = 0; i < between.length; i++) {
     const walkMs = (between.length - i) * WALK_MS_PER_ZONE;
-    observeBurst(state.sessions, device, graph.ids[between[i]!]!, atMs - walkMs, o, 0, true);
+    observeBurst(state.sessions, device, graph.ids[between[i]!]!, atMs - walkMs, 0, o, 0, true);
   }
 }
 
@@ -599,6 +612,23 @@ function forgetAfterMs(state: OccupancyState): number {
   );
 }
 
+/**
+ * Silence after which the engine holds nothing of the devices heard before it that could change
+ * what follows: every visit closed (visitIdleMs, or silenceBridgeMs for one silent inside), every
+ * device forgotten, every burst decided and its final minutes counted. Output between two such
+ * silences depends only on the sightings in between, so `mallflow recompute` can start afresh at
+ * the first sighting after one and give what the live engine gave.
+ */
+export function quietGapMs(state: OccupancyState): number {
+  return (
+    sessionLimitMs(state.sessionOptions) +
+    forgetAfterMs(state) +
+    state.estimator.lagMs +
+    2 * BURST_WINDOW_MS +
+    state.options.allowedLatenessMs
+  );
+}
+
 /** Every burst of the device is decided: nothing of it is waiting in a queue. */
 function forgettable(d: DeviceState): boolean {
   return d.burstFed && d.track.stepMs.length === 0;
@@ -713,6 +743,7 @@ function compactQueues(state: OccupancyState): void {
   if (state.decisionHead > 4096 && state.decisionHead * 2 > state.decisionQueueDevice.length) {
     state.decisionQueueDevice = state.decisionQueueDevice.slice(state.decisionHead);
     state.decisionQueueMs = state.decisionQueueMs.slice(state.decisionHead);
+    state.decisionQueueRssiDbm = state.decisionQueueRssiDbm.slice(state.decisionHead);
     state.decisionHead = 0;
   }
 }
@@ -782,7 +813,12 @@ function runEventsBefore(
       feedBurst(state, state.burstQueueDevice[state.burstHead]!);
       state.burstHead++;
     } else if (decideMs === next) {
-      decideStep(state, state.decisionQueueDevice[dh]!, state.decisionQueueMs[dh]!);
+      decideStep(
+        state,
+        state.decisionQueueDevice[dh]!,
+        state.decisionQueueMs[dh]!,
+        state.decisionQueueRssiDbm[dh]!,
+      );
       state.decisionHead++;
     } else {
       finalizeMinute(state, state.finalQueue[fh]!, zoneIds, rows);

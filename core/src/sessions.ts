@@ -22,10 +22,17 @@
 //                                          its last burst and the successor's first
 // Inferred bursts (zones walked through unheard) place stays but count no burst and never end a
 // visit; they may open one (the walk in before its first burst heard).
-// A closed visit with less than visitorMinInsideMs outside the 'outside' zones, from its first
-// burst heard on, is a passer-by's.
+// A closed visit is a passer-by's unless it met the visitor rule (visitor-rule.ts): enough strong
+// bursts within a window, and enough time outside the 'outside' zones from its first burst heard.
 // Closed stays and visits queue in `closedStays` / `closedVisits` for the shell to write; stays
 // closing over a watched instant (`watchMinute`) are counted there for the final minute rows.
+
+import {
+  countSignalBurst,
+  DEFAULT_VISITOR_RULE,
+  type SignalWindow,
+  type VisitorRule,
+} from './visitor-rule.ts';
 
 export interface ZoneStay {
   device: string;
@@ -50,7 +57,7 @@ export interface Visit {
   doubtfulLinks: number;
   /** Time in zones that are not 'outside' (the street in front of the mall), ms. */
   insideMs: number;
-  /** Never inside for `visitorMinInsideMs`: a passer-by, not a visitor. */
+  /** The visit did not meet the visitor rule (visitor-rule.ts): a passer-by, not a visitor. */
   passerBy: boolean;
   /**
    * The visit began with a randomized device first heard inside the mall and linked to no
@@ -67,6 +74,10 @@ interface DeviceSession {
   /** The visit's first burst heard (Infinity while only inferred ones placed it): insideMs counts from here. */
   heardFromMs: number;
   orphan: boolean;
+  /** The visit met the visitor rule's signal condition. */
+  signalMet: boolean;
+  /** Bursts counted toward it so far; undefined once met. */
+  signal: SignalWindow | undefined;
   /** How long the device is taken to stay after its last burst. */
   tailMs: number;
   visitStartMs: number;
@@ -100,8 +111,8 @@ export interface SessionOptions {
   visitIdleMs: number;
   /** Zones in front of the mall: time there does not make a visitor. */
   outsideZones?: ReadonlySet<string>;
-  /** A visit with less time than this inside is a passer-by's (default VISITOR_MIN_INSIDE_MS). */
-  visitorMinInsideMs?: number;
+  /** Visitor or passer-by (default DEFAULT_VISITOR_RULE). */
+  visitor?: Readonly<VisitorRule>;
   /** Zones people cross rather than stay in (corridors, escalators, the street...). */
   transitZones?: ReadonlySet<string>;
   /**
@@ -122,9 +133,6 @@ export interface SessionOptions {
 
 /** Default of `transitEdgeMs`: about half the time it takes to cross a corridor. */
 export const TRANSIT_EDGE_MS = 10_000;
-
-/** Default minimum time inside for a visitor: a burst or two at the door is someone passing by. */
-export const VISITOR_MIN_INSIDE_MS = 60_000;
 
 export function createSessionState(): SessionState {
   return {
@@ -169,22 +177,24 @@ function closeVisit(state: SessionState, device: string, s: DeviceSession, optio
     devices: s.visitDevices,
     doubtfulLinks: s.doubtfulLinks,
     insideMs: s.insideMs,
-    passerBy: s.insideMs < (options.visitorMinInsideMs ?? VISITOR_MIN_INSIDE_MS),
+    passerBy: !s.signalMet || s.insideMs < (options.visitor ?? DEFAULT_VISITOR_RULE).minInsideMs,
     orphan: s.orphan,
   });
   state.devices.delete(device);
 }
 
 /**
- * One decided burst: the device was placed in `zoneId` at `atMs`. Bursts come in time order per
- * device. `tailMs`: how long after this burst the device is taken to stay if none follows.
- * An `inferred` burst (a zone walked through unheard) places a stay but counts no burst.
+ * One decided burst: the device was placed in `zoneId` at `atMs`, heard at `rssiDbm` at its
+ * strongest. Bursts come in time order per device. `tailMs`: how long after this burst the device
+ * is taken to stay if none follows. An `inferred` burst (a zone walked through unheard, rssiDbm
+ * ignored) places a stay but counts no burst.
  */
 export function observeBurst(
   state: SessionState,
   device: string,
   zoneId: string,
   atMs: number,
+  rssiDbm: number,
   options: SessionOptions,
   tailMs = 0,
   inferred = false,
@@ -197,13 +207,15 @@ export function observeBurst(
   const bursts = inferred ? 0 : 1;
   if (s === undefined) {
     if (atMs < state.oldestLastMs) state.oldestLastMs = atMs;
-    state.devices.set(device, {
+    s = {
       visitDevice: device,
       visitDevices: 1,
       doubtfulLinks: 0,
       insideMs: 0,
       heardFromMs: inferred ? Number.POSITIVE_INFINITY : atMs,
       orphan: false,
+      signalMet: false,
+      signal: { atMs: [], rssiDbm: [] },
       tailMs,
       visitStartMs: atMs,
       visitLastMs: atMs,
@@ -214,9 +226,12 @@ export function observeBurst(
       stayStartMs: atMs,
       stayLastMs: atMs,
       stayBursts: bursts,
-    });
+    };
+    state.devices.set(device, s);
+    countSignal(s, atMs, rssiDbm, inferred, options);
     return;
   }
+  countSignal(s, atMs, rssiDbm, inferred, options);
   if (!inferred) {
     s.tailMs = tailMs;
     if (s.heardFromMs > atMs) s.heardFromMs = atMs;
@@ -276,6 +291,14 @@ export function wouldContinue(
 ): boolean {
   const s = state.devices.get(device);
   return s !== undefined && continuesVisit(s, zoneId, atMs, options);
+}
+
+function countSignal(s: DeviceSession, atMs: number, rssiDbm: number, inferred: boolean, o: SessionOptions) {
+  if (inferred || s.signal === undefined) return;
+  if (countSignalBurst(s.signal, atMs, rssiDbm, o.visitor ?? DEFAULT_VISITOR_RULE)) {
+    s.signalMet = true;
+    s.signal = undefined;
+  }
 }
 
 /**

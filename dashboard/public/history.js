@@ -188,7 +188,12 @@
     const row = kpis.rows.find((r) => r.period === date);
     const change = (metric) => compare.metrics.find((m) => m.metric === metric);
     $('hk-visitors').textContent = fmtInt(row.visitors);
-    $('hk-visitors-sub').textContent = fmtChange(change('visitors'));
+    // Rotating MACs leave the count uncertain: show its interval when there is one.
+    const interval =
+      row.visitorsLow !== row.visitors || row.visitorsHigh !== row.visitors
+        ? `range ${fmtInt(row.visitorsLow)}–${fmtInt(row.visitorsHigh)} · `
+        : '';
+    $('hk-visitors-sub').textContent = `${interval}${fmtChange(change('visitors'))}`;
     $('hk-passers').textContent = fmtInt(row.passersBy);
     $('hk-passers-sub').textContent = fmtChange(change('passersBy'));
     $('hk-capture').textContent = fmtPct(row.captureRate);
@@ -429,6 +434,7 @@
     const dl = $('definitions-list');
     dl.textContent = '';
     for (const [key, text] of Object.entries(definitions)) {
+      if (typeof text !== 'string') continue; // visitorRule: its figures, already in visitorVisit's text
       const dt = document.createElement('dt');
       dt.textContent = key;
       const dd = document.createElement('dd');

@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { refreshDailyKpis } from '../../analytics/src/sql/refresh-daily-kpis.ts';
+import { DEFAULT_VISITOR_RULE } from '../../core/src/visitor-rule.ts';
 import { createDashboard, type Dashboard } from '../../dashboard/src/server.ts';
 import { type Backend, backends, createTestDb, type TestDb } from '../helpers/db.ts';
 import { historyLayout } from '../helpers/history-layout.ts';
@@ -21,12 +22,14 @@ import { historyLayout } from '../helpers/history-layout.ts';
 //   + d1's stay in the cinema at 12:00-12:10 that belongs to no visit, and a visit of d1 in another mall.
 // A: visitors d1 d2 d5 d6 d7 = 5; passers-by d3 d4 = 2; capture 5/7 = 0.7143; visitor visits 6,
 //    dwell 45m+4m+30m+70m+7h+70m = 38,340,000 ms, mean 6,390,000; new d2 d7 = 2, returning 3;
-//    dwell buckets [<5m 1, 5-20m 0, 20-60m 2, 1-6h 2, 6h+ 1].
+//    dwell buckets [<5m 1, 5-20m 0, 20-60m 2, 1-6h 2, 6h+ 1]. Rotating MACs: d1's visit is an
+//    orphan, d6's has 2 doubtful links, so visitors 5 in [5 - 1, 5 + 2] = [4, 7].
 // B: d8 01:00-01:10 [hall] (= A 17:00 UTC; first seen B 01:00, new), d1 14:00-14:20 [cafe] (20 min:
 //    the 20-60 bucket, lower bound included), d3 16:00-16:05 [gate, shoes] (5 min: 5-20 bucket).
 //    visitors 3, passers-by 0, capture 1, visits 3, dwell 2,100,000 (mean 700,000), new 1, returning 2.
 // A+B as one period: visitors d1 d2 d3 d5 d6 d7 d8 = 7 (d3 came in on B), passers-by d4 = 1,
-//    capture 0.875, new d2 d3 d7 d8 = 4, returning 3, visits 9, mean dwell 40,440,000 / 9.
+//    capture 0.875, new d2 d3 d7 d8 = 4, returning 3, visits 9, mean dwell 40,440,000 / 9,
+//    visitors in [6, 9].
 
 const MALL = 'hist-mall';
 const TZ = 'Asia/Shanghai';
@@ -45,12 +48,26 @@ async function insertVisit(
   device: string,
   stays: Stay[],
   visit?: [string, string],
+  rotation: { orphan?: boolean; doubtfulLinks?: number } = {},
 ) {
   const startMs = at(visit?.[0] ?? stays[0]![1]);
   const endMs = at(visit?.[1] ?? stays[stays.length - 1]![2]);
+  // As the engine would class them here: a visit that stayed on the street is a passer-by's.
+  const passerBy = stays.every(([zone]) => zone === 'street');
   await db.pool.query(
-    `INSERT INTO visits (mall_id, device, started_at, ended_at, dwell_ms, stays, bursts) VALUES ($1, $2, $3, $4, $5, $6, 1)`,
-    [mallId, device, new Date(startMs), new Date(endMs), endMs - startMs, stays.length],
+    `INSERT INTO visits (mall_id, device, started_at, ended_at, dwell_ms, stays, bursts, passer_by, orphan, doubtful_links)
+     VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8, $9)`,
+    [
+      mallId,
+      device,
+      new Date(startMs),
+      new Date(endMs),
+      endMs - startMs,
+      stays.length,
+      passerBy,
+      rotation.orphan ?? false,
+      rotation.doubtfulLinks ?? 0,
+    ],
   );
   await insertStays(db, mallId, device, stays);
 }
@@ -65,15 +82,26 @@ async function insertStays(db: TestDb, mallId: string, device: string, stays: St
 }
 
 async function insertRows(db: TestDb): Promise<void> {
-  const v = (device: string, stays: Stay[], visit?: [string, string]) =>
-    insertVisit(db, MALL, device, stays, visit);
-  await v('d1', [
-    ['street', `${A} 10:00`, `${A} 10:02`],
-    ['gate', `${A} 10:02`, `${A} 10:05`],
-    ['hall', `${A} 10:05`, `${A} 10:10`],
-    ['cafe', `${A} 10:10`, `${A} 10:40`],
-    ['hall', `${A} 10:40`, `${A} 10:45`],
-  ]);
+  const v = (
+    device: string,
+    stays: Stay[],
+    visit?: [string, string],
+    rotation?: { orphan?: boolean; doubtfulLinks?: number },
+  ) => insertVisit(db, MALL, device, stays, visit, rotation);
+  // d1's first visit began with a rotated MAC nobody could be linked to (an orphan); d6's visit
+  // linked two rotations with a close rival (doubtful): A's visitor count is 5 in [4, 7].
+  await v(
+    'd1',
+    [
+      ['street', `${A} 10:00`, `${A} 10:02`],
+      ['gate', `${A} 10:02`, `${A} 10:05`],
+      ['hall', `${A} 10:05`, `${A} 10:10`],
+      ['cafe', `${A} 10:10`, `${A} 10:40`],
+      ['hall', `${A} 10:40`, `${A} 10:45`],
+    ],
+    undefined,
+    { orphan: true },
+  );
   await v('d2', [['street', `${A} 11:00`, `${A} 11:03`]]);
   await v('d2', [
     ['gate', `${A} 15:00`, `${A} 15:01`],
@@ -92,12 +120,17 @@ async function insertRows(db: TestDb): Promise<void> {
     ['hall', `${A} 20:50`, `${A} 21:05`],
     ['gate', `${A} 21:05`, `${A} 21:10`],
   ]);
-  await v('d6', [
-    ['gate', `${A} 08:00`, `${A} 08:10`],
-    ['hall', `${A} 08:10`, `${A} 08:20`],
-    ['shoes', `${A} 08:20`, `${A} 14:50`],
-    ['hall', `${A} 14:50`, `${A} 15:00`],
-  ]);
+  await v(
+    'd6',
+    [
+      ['gate', `${A} 08:00`, `${A} 08:10`],
+      ['hall', `${A} 08:10`, `${A} 08:20`],
+      ['shoes', `${A} 08:20`, `${A} 14:50`],
+      ['hall', `${A} 14:50`, `${A} 15:00`],
+    ],
+    undefined,
+    { doubtfulLinks: 2 },
+  );
   await v('d7', [
     ['street', `${A} 23:30`, `${A} 23:35`],
     ['hall', `${B} 00:10`, `${B} 00:40`],
@@ -148,6 +181,8 @@ async function insertRows(db: TestDb): Promise<void> {
 
 const DAY_A = {
   visitors: 5,
+  visitorsLow: 4,
+  visitorsHigh: 7,
   passersBy: 2,
   captureRate: 0.7143,
   avgDwellMs: 6_390_000,
@@ -157,6 +192,8 @@ const DAY_A = {
 };
 const DAY_B = {
   visitors: 3,
+  visitorsLow: 3,
+  visitorsHigh: 3,
   passersBy: 0,
   captureRate: 1,
   avgDwellMs: 700_000,
@@ -166,6 +203,8 @@ const DAY_B = {
 };
 const DAY_C = {
   visitors: 0,
+  visitorsLow: 0,
+  visitorsHigh: 0,
   passersBy: 0,
   captureRate: null,
   avgDwellMs: null,
@@ -250,17 +289,37 @@ describe.each(backends())('history API on %s', (backend: Backend) => {
     );
   });
 
+  it('names the visitor rule the analytics worker recorded, or the default one', async () => {
+    const before = (await get(`${base}/dwell?from=${A}&to=${A}`)).body.definitions;
+    expect(before.visitorRule).toEqual({ ...DEFAULT_VISITOR_RULE, source: 'default' });
+    expect(before.visitorVisit).toContain('at least 5 probe bursts within 20 min');
+    const rule = { minBursts: 3, windowMs: 600_000, firstRssiDbm: -70, rssiDbm: -85, minInsideMs: 120_000 };
+    await db.pool.query('INSERT INTO engine_settings (mall_id, visitor_rule) VALUES ($1, $2)', [MALL, rule]);
+    try {
+      const after = (await get(`${base}/kpis?from=${A}&to=${A}`)).body.definitions;
+      expect(after.visitorRule).toEqual({ ...rule, source: 'engine_settings' });
+      expect(after.visitorVisit).toContain(
+        'at least 3 probe bursts within 10 min (a burst: one probe request heard by any number of sensors, at its strongest RSSI), the first at -70 dBm or stronger and the others at -85 dBm or stronger, and at least 120 s inside',
+      );
+      // Another mall's row is not this one's rule.
+      const berlinRule = (await get(`${dashboard.url}/api/malls/berlin-mall/history/dwell?from=${A}&to=${A}`))
+        .body.definitions.visitorRule;
+      expect(berlinRule.source).toBe('default');
+    } finally {
+      await db.pool.query('DELETE FROM engine_settings WHERE mall_id = $1', [MALL]);
+    }
+  });
+
   it('reads the same days from the rollup once analytics refreshed them', async () => {
     const result = await refreshDailyKpis(
       db.pool,
       at(`${A} 00:00`),
       at('2026-11-20 00:00'),
       new Map([[MALL, TZ]]),
-      new Map([[MALL, ['street']]]),
     );
     expect(result.days).toBe(3);
     const rows = await db.pool.query(
-      `SELECT to_char(day, 'YYYY-MM-DD') AS day, visitors, passers_by, new_visitors, visitor_visits, visitor_dwell_ms,
+      `SELECT to_char(day, 'YYYY-MM-DD') AS day, visitors, visitors_low, visitors_high, passers_by, new_visitors, visitor_visits, visitor_dwell_ms,
               dwell_under_5m, dwell_5m_20m, dwell_20m_1h, dwell_1h_6h, dwell_6h_plus, time_zone
        FROM kpi_daily WHERE mall_id = $1 ORDER BY day`,
       [MALL],
@@ -269,6 +328,8 @@ describe.each(backends())('history API on %s', (backend: Backend) => {
       {
         day: A,
         visitors: 5,
+        visitors_low: 4,
+        visitors_high: 7,
         passers_by: 2,
         new_visitors: 2,
         visitor_visits: 6,
@@ -283,6 +344,8 @@ describe.each(backends())('history API on %s', (backend: Backend) => {
       {
         day: B,
         visitors: 3,
+        visitors_low: 3,
+        visitors_high: 3,
         passers_by: 0,
         new_visitors: 1,
         visitor_visits: 3,
@@ -297,6 +360,8 @@ describe.each(backends())('history API on %s', (backend: Backend) => {
       {
         day: '2026-11-19',
         visitors: 0,
+        visitors_low: 0,
+        visitors_high: 0,
         passers_by: 0,
         new_visitors: 0,
         visitor_visits: 0,
@@ -321,15 +386,8 @@ describe.each(backends())('history API on %s', (backend: Backend) => {
 
     // A day still under way is not written; a day cut in another time zone is not used.
     expect(
-      (
-        await refreshDailyKpis(
-          db.pool,
-          at('2026-11-20 00:00'),
-          at('2026-11-20 15:00'),
-          new Map([[MALL, TZ]]),
-          new Map(),
-        )
-      ).days,
+      (await refreshDailyKpis(db.pool, at('2026-11-20 00:00'), at('2026-11-20 15:00'), new Map([[MALL, TZ]])))
+        .days,
     ).toBe(0);
     await db.pool.query(
       "UPDATE kpi_daily SET time_zone = 'UTC', visitors = 999 WHERE mall_id = $1 AND day = $2",
@@ -550,6 +608,8 @@ describe.each(backends())('history API on %s', (backend: Backend) => {
     expect(body.vsPeriod).toMatchObject({ from: A, to: A, kpis: DAY_A });
     expect(body.metrics).toEqual([
       { metric: 'visitors', period: 3, vsPeriod: 5, change: -2, changePct: -40 },
+      { metric: 'visitorsLow', period: 3, vsPeriod: 4, change: -1, changePct: -25 },
+      { metric: 'visitorsHigh', period: 3, vsPeriod: 7, change: -4, changePct: -57.14 },
       { metric: 'passersBy', period: 0, vsPeriod: 2, change: -2, changePct: -100 },
       { metric: 'captureRate', period: 1, vsPeriod: 0.7143, change: 0.2857, changePct: 40 },
       { metric: 'avgDwellMs', period: 700_000, vsPeriod: 6_390_000, change: -5_690_000, changePct: -89.05 },
@@ -560,6 +620,8 @@ describe.each(backends())('history API on %s', (backend: Backend) => {
     const both = await get(`${base}/compare?from=${A}&to=${B}&vsFrom=2026-11-15&vsTo=2026-11-16`);
     expect(both.body.period.kpis).toEqual({
       visitors: 7,
+      visitorsLow: 6,
+      visitorsHigh: 9,
       passersBy: 1,
       captureRate: 0.875,
       avgDwellMs: Math.round(40_440_000 / 9),
@@ -572,7 +634,7 @@ describe.each(backends())('history API on %s', (backend: Backend) => {
     expect(csv.text.split('\r\n').slice(0, 3)).toEqual([
       'metric,period,vs_period,change,change_pct',
       'visitors,3,5,-2,-40',
-      'passersBy,0,2,-2,-100',
+      'visitorsLow,3,4,-1,-25',
     ]);
   });
 
@@ -581,8 +643,8 @@ describe.each(backends())('history API on %s', (backend: Backend) => {
     expect(csv.status).toBe(200);
     expect(csv.disposition).toBe(`attachment; filename="${MALL}-kpis-day-${A}-${A}.csv"`);
     expect(csv.text).toBe(
-      'date,start_at,end_at,visitors,passers_by,capture_rate,avg_dwell_ms,new_visitors,returning_visitors,visitor_visits,source\r\n' +
-        `${A},2026-11-16T16:00:00.000Z,2026-11-17T16:00:00.000Z,5,2,0.7143,6390000,2,3,6,rollup\r\n`,
+      'date,start_at,end_at,visitors,visitors_low,visitors_high,passers_by,capture_rate,avg_dwell_ms,new_visitors,returning_visitors,visitor_visits,source\r\n' +
+        `${A},2026-11-16T16:00:00.000Z,2026-11-17T16:00:00.000Z,5,4,7,2,0.7143,6390000,2,3,6,rollup\r\n`,
     );
     // Accept prefers JSON here: JSON.
     const json = await get(`${base}/kpis?from=${A}&to=${A}`, { accept: 'text/csv;q=0.5, application/json' });

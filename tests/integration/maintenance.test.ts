@@ -102,18 +102,16 @@ describe.each(backends())('maintenance on %s', (backend: Backend) => {
       ['kpi-b', 'z-street'],
     ] as const) {
       await db.pool.query(
-        `INSERT INTO visits (mall_id, device, started_at, ended_at, dwell_ms, stays, bursts) VALUES ('m', $1, $2, $3, 1200000, 1, 5)`,
-        [device, new Date(at), new Date(at + 20 * 60_000)],
+        `INSERT INTO visits (mall_id, device, started_at, ended_at, dwell_ms, stays, bursts, passer_by)
+         VALUES ('m', $1, $2, $3, 1200000, 1, 5, $4)`,
+        [device, new Date(at), new Date(at + 20 * 60_000), zone === 'z-street'],
       );
       await db.pool.query(
         `INSERT INTO zone_stays (mall_id, device, zone_id, started_at, ended_at, dwell_ms, bursts) VALUES ('m', $1, $2, $3, $4, 1200000, 5)`,
         [device, zone, new Date(at), new Date(at + 20 * 60_000)],
       );
     }
-    const kpiMalls = {
-      timeZoneByMall: new Map([['m', 'Asia/Shanghai']]),
-      outsideZonesByMall: new Map([['m', ['z-street']]]),
-    };
+    const kpiMalls = { timeZoneByMall: new Map([['m', 'Asia/Shanghai']]) };
     const result = await runMaintenance(db.pool, { timescale, ...OPTIONS, kpiMalls }, NOW);
     expect(result.kpiDays).toBeGreaterThanOrEqual(1);
     const day = await db.pool.query(

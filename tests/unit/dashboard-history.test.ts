@@ -128,16 +128,29 @@ const counts = (c: Partial<KpiCounts>): KpiCounts => ({
   visitorDwellMs: 0,
   dwellBuckets: [0, 0, 0, 0, 0],
   ...c,
+  // Without rotating MACs in the counts, the interval is the count itself.
+  visitorsLow: c.visitorsLow ?? c.visitors ?? 0,
+  visitorsHigh: c.visitorsHigh ?? c.visitors ?? 0,
 });
 
 describe('KPIs', () => {
   it('derives capture rate, mean dwell and returning visitors', () => {
     expect(
       toKpis(
-        counts({ visitors: 5, passersBy: 2, newVisitors: 2, visitorVisits: 6, visitorDwellMs: 38_340_000 }),
+        counts({
+          visitors: 5,
+          visitorsLow: 4,
+          visitorsHigh: 7,
+          passersBy: 2,
+          newVisitors: 2,
+          visitorVisits: 6,
+          visitorDwellMs: 38_340_000,
+        }),
       ),
     ).toEqual({
       visitors: 5,
+      visitorsLow: 4,
+      visitorsHigh: 7,
       passersBy: 2,
       captureRate: 0.7143,
       avgDwellMs: 6_390_000,
@@ -172,6 +185,8 @@ describe('KPIs', () => {
     );
     expect(compareKpis(a, b)).toEqual([
       { metric: 'visitors', period: 3, vsPeriod: 5, change: -2, changePct: -40 },
+      { metric: 'visitorsLow', period: 3, vsPeriod: 5, change: -2, changePct: -40 },
+      { metric: 'visitorsHigh', period: 3, vsPeriod: 5, change: -2, changePct: -40 },
       { metric: 'passersBy', period: 0, vsPeriod: 2, change: -2, changePct: -100 },
       { metric: 'captureRate', period: 1, vsPeriod: 0.7143, change: 0.2857, changePct: 40 },
       { metric: 'avgDwellMs', period: 700_000, vsPeriod: 6_390_000, change: -5_690_000, changePct: -89.05 },

@@ -17,6 +17,7 @@ import {
   type SessionOptions,
   watchMinute,
 } from '../../core/src/sessions.ts';
+import { DEFAULT_VISITOR_RULE } from '../../core/src/visitor-rule.ts';
 
 const T0 = Date.UTC(2026, 10, 21, 10, 0, 0);
 const MIN = 60_000;
@@ -72,7 +73,7 @@ describe('observeBurst → zone stays and visits', () => {
     ],
   ])('%s', (_name, bursts, expected) => {
     const state = createSessionState();
-    for (const [zone, t] of bursts) observeBurst(state, 'dev', zone, T0 + t, IDLE);
+    for (const [zone, t] of bursts) observeBurst(state, 'dev', zone, T0 + t, -60, IDLE);
     expireSessions(state, T0 + 24 * 60 * MIN, IDLE);
     const { stays, visits } = drainClosed(state);
     expect(stays.map((s) => [s.zoneId, s.startMs - T0, s.endMs - T0])).toEqual(expected.stays);
@@ -82,7 +83,7 @@ describe('observeBurst → zone stays and visits', () => {
 
   it('keeps an open visit open until the watermark is past the idle gap', () => {
     const state = createSessionState();
-    observeBurst(state, 'dev', 'a', T0, IDLE);
+    observeBurst(state, 'dev', 'a', T0, -60, IDLE);
     expireSessions(state, T0 + 10 * MIN, IDLE);
     expect(drainClosed(state).visits).toEqual([]);
     expireSessions(state, T0 + 10 * MIN + 1, IDLE);
@@ -159,15 +160,17 @@ describe('sessions from sightings through the occupancy engine', () => {
 
 describe('linkDevice, passers-by and coverage', () => {
   const OUTSIDE: SessionOptions = { visitIdleMs: 10 * MIN, outsideZones: new Set(['street']) };
+  /** The same, with a visitor rule three bursts meet (the linking tests are not about it). */
+  const OUTSIDE_3: SessionOptions = { ...OUTSIDE, visitor: { ...DEFAULT_VISITOR_RULE, minBursts: 3 } };
 
   it('a linked successor continues the visit; a doubtful link is counted', () => {
     const state = createSessionState();
-    observeBurst(state, 'm1', 'shop', T0, OUTSIDE, 15_000);
-    observeBurst(state, 'm1', 'shop', T0 + 5 * MIN, OUTSIDE, 15_000);
+    observeBurst(state, 'm1', 'shop', T0, -60, OUTSIDE_3, 15_000);
+    observeBurst(state, 'm1', 'shop', T0 + 5 * MIN, -60, OUTSIDE_3, 15_000);
     expect(linkDevice(state, 'm1', 'm2', true)).toBe(true);
     expect(linkDevice(state, 'm1', 'm3', false)).toBe(false); // m1 has handed its visit on
-    observeBurst(state, 'm2', 'shop', T0 + 6 * MIN, OUTSIDE, 15_000);
-    expireSessions(state, T0 + 60 * MIN, OUTSIDE);
+    observeBurst(state, 'm2', 'shop', T0 + 6 * MIN, -60, OUTSIDE_3, 15_000);
+    expireSessions(state, T0 + 60 * MIN, OUTSIDE_3);
     const { stays, visits } = drainClosed(state);
     expect(visits).toEqual([
       {
@@ -189,45 +192,78 @@ describe('linkDevice, passers-by and coverage', () => {
     ]);
   });
 
-  it.each<[string, [string, number][], boolean]>([
-    [
-      'only the street',
-      [
-        ['street', 0],
-        ['street', 30_000],
-      ],
-      true,
-    ],
+  // Default rule: ≥ 5 bursts within 20 min, the first ≥ −75 dBm, the rest ≥ −80 dBm; ≥ 60 s inside.
+  const inside = (n: number, everyS: number, rssiDbm = -60): [string, number, number][] =>
+    Array.from({ length: n }, (_, i) => ['shop', 60_000 + i * everyS * 1000, rssiDbm]);
+  it.each<[string, [string, number, number][], boolean]>([
+    ['only the street, heard strongly', [...Array(8)].map((_, i) => ['street', i * 20_000, -50]), true],
     [
       'a burst at the door',
       [
-        ['street', 0],
-        ['entrance', 20_000],
+        ['street', 0, -60],
+        ['entrance', 20_000, -60],
+      ],
+      true,
+    ],
+    ['five strong bursts over four minutes inside', [['street', 0, -70], ...inside(5, 60)], false],
+    ['four bursts in twenty minutes', inside(4, 300), true],
+    ['five bursts, but not within twenty minutes of each other', inside(5, 330), true],
+    ['heard weakly throughout (−82 dBm)', inside(10, 30, -82), true],
+    [
+      'a weak first burst does not open the window; the strong one after it does',
+      [
+        ['shop', 0, -78],
+        ...inside(5, 30, -70).map(([z, t], i): [string, number, number] => [z, t, i === 0 ? -70 : -79]),
+      ],
+      false,
+    ],
+    [
+      'a burst below −80 dBm after the first does not count',
+      [
+        ['shop', 0, -70],
+        ['shop', 30_000, -79],
+        ['shop', 60_000, -81],
+        ['shop', 90_000, -79],
+        ['shop', 120_000, -79],
       ],
       true,
     ],
     [
-      'a minute inside',
+      'five strong bursts, but under a minute inside',
       [
-        ['street', 0],
-        ['entrance', 20_000],
-        ['shop', 60_000],
-        ['shop', 90_000],
+        ['street', 0, -60],
+        ['entrance', 10_000, -60],
+        ['entrance', 20_000, -60],
+        ['street', 40_000, -60],
+        ['street', 60_000, -60],
+        ['street', 80_000, -60],
       ],
-      false,
+      true,
     ],
   ])('passer-by or visitor: %s', (_name, bursts, passerBy) => {
     const state = createSessionState();
-    for (const [zone, t] of bursts) observeBurst(state, 'd', zone, T0 + t, OUTSIDE, 10_000);
-    expireSessions(state, T0 + 60 * MIN, OUTSIDE);
+    for (const [zone, t, rssi] of bursts) observeBurst(state, 'd', zone, T0 + t, rssi, OUTSIDE, 10_000);
+    expireSessions(state, T0 + 120 * MIN, OUTSIDE);
     expect(drainClosed(state).visits.map((v) => v.passerBy)).toEqual([passerBy]);
+  });
+
+  it('the visitor rule is configurable: three weak bursts make a visitor under a laxer rule', () => {
+    const lax: SessionOptions = {
+      ...OUTSIDE,
+      visitor: { minBursts: 3, windowMs: 5 * MIN, firstRssiDbm: -85, rssiDbm: -90, minInsideMs: 30_000 },
+    };
+    const state = createSessionState();
+    for (const [zone, t, rssi] of inside(3, 30, -84))
+      observeBurst(state, 'd', zone, T0 + t, rssi, lax, 10_000);
+    expireSessions(state, T0 + 60 * MIN, lax);
+    expect(drainClosed(state).visits.map((v) => v.passerBy)).toEqual([false]);
   });
 
   it('an inferred burst places a stay but counts no burst', () => {
     const state = createSessionState();
-    observeBurst(state, 'd', 'a', T0, IDLE, 0);
-    observeBurst(state, 'd', 'corridor', T0 + 20_000, IDLE, 0, true);
-    observeBurst(state, 'd', 'b', T0 + 40_000, IDLE, 0);
+    observeBurst(state, 'd', 'a', T0, -60, IDLE, 0);
+    observeBurst(state, 'd', 'corridor', T0 + 20_000, -60, IDLE, 0, true);
+    observeBurst(state, 'd', 'b', T0 + 40_000, -60, IDLE, 0);
     expireSessions(state, T0 + 60 * MIN, IDLE);
     const { stays, visits } = drainClosed(state);
     expect(stays.map((s) => [s.zoneId, s.bursts])).toEqual([
@@ -241,10 +277,10 @@ describe('linkDevice, passers-by and coverage', () => {
   it('counts the stays covering a watched instant, closed and open', () => {
     const state = createSessionState();
     watchMinute(state, T0 + 2 * MIN);
-    observeBurst(state, 'x', 'a', T0, IDLE, 0);
-    observeBurst(state, 'x', 'b', T0 + 3 * MIN, IDLE, 0); // a covers 0..1:30, b from 1:30
-    observeBurst(state, 'y', 'a', T0 + MIN, IDLE, 0); // open, began before 2:00
-    observeBurst(state, 'z', 'a', T0 + 2 * MIN + 1, IDLE, 0); // began after
+    observeBurst(state, 'x', 'a', T0, -60, IDLE, 0);
+    observeBurst(state, 'x', 'b', T0 + 3 * MIN, -60, IDLE, 0); // a covers 0..1:30, b from 1:30
+    observeBurst(state, 'y', 'a', T0 + MIN, -60, IDLE, 0); // open, began before 2:00
+    observeBurst(state, 'z', 'a', T0 + 2 * MIN + 1, -60, IDLE, 0); // began after
     expect(Object.fromEntries(coveredAt(state, T0 + 2 * MIN))).toEqual({ b: 1, a: 1 });
     expect(state.coverage.size).toBe(0);
   });

@@ -97,7 +97,7 @@ describe('sessions: a silence inside the mall does not end the visit', () => {
     ],
   ])('%s', (_name, bursts, options, visits) => {
     const state = createSessionState();
-    for (const [zone, t] of bursts) observeBurst(state, 'd', zone, T0 + t, options, 10_000);
+    for (const [zone, t] of bursts) observeBurst(state, 'd', zone, T0 + t, -60, options, 10_000);
     expireSessions(state, T0 + 24 * 60 * MIN, options);
     expect(drainClosed(state).visits).toHaveLength(visits);
   });
@@ -105,7 +105,7 @@ describe('sessions: a silence inside the mall does not end the visit', () => {
   it('the silence stays in the shop: one stay from before it to after it', () => {
     const state = createSessionState();
     for (const t of [MIN, 2 * MIN, 27 * MIN, 28 * MIN])
-      observeBurst(state, 'd', 'shop', T0 + t, OPTS, 10_000);
+      observeBurst(state, 'd', 'shop', T0 + t, -60, OPTS, 10_000);
     expireSessions(state, T0 + 24 * 60 * MIN, OPTS);
     const { stays } = drainClosed(state);
     expect(stays.map((s) => [s.zoneId, s.startMs - T0, s.endMs - T0])).toEqual([
@@ -115,8 +115,8 @@ describe('sessions: a silence inside the mall does not end the visit', () => {
 
   it('a visit silent in a shop stays open for silenceBridgeMs, one silent at the door for visitIdleMs', () => {
     const state = createSessionState();
-    observeBurst(state, 'in-shop', 'shop', T0, OPTS, 10_000);
-    observeBurst(state, 'at-door', 'door', T0, OPTS, 10_000);
+    observeBurst(state, 'in-shop', 'shop', T0, -60, OPTS, 10_000);
+    observeBurst(state, 'at-door', 'door', T0, -60, OPTS, 10_000);
     expireSessions(state, T0 + 10 * MIN + 1, OPTS);
     expect(drainClosed(state).visits.map((v) => v.device)).toEqual(['at-door']);
     expireSessions(state, T0 + 45 * MIN, OPTS);
@@ -128,14 +128,15 @@ describe('sessions: a silence inside the mall does not end the visit', () => {
 
   it('time placed before the first burst heard (an inferred walk in) does not count as time inside', () => {
     const state = createSessionState();
-    observeBurst(state, 'd', 'door', T0, OPTS, 0, true);
-    observeBurst(state, 'd', 'shop', T0 + 50_000, OPTS, 0, true);
-    observeBurst(state, 'd', 'shop', T0 + 60_000, OPTS, 10_000); // heard once, in the shop
+    observeBurst(state, 'd', 'door', T0, 0, OPTS, 0, true);
+    observeBurst(state, 'd', 'shop', T0 + 50_000, 0, OPTS, 0, true);
+    // Five strong bursts in the shop (the visitor rule's signal), 20 s of them plus a 10 s tail.
+    for (let t = 60_000; t <= 80_000; t += 5_000) observeBurst(state, 'd', 'shop', T0 + t, -60, OPTS, 10_000);
     expireSessions(state, T0 + 24 * 60 * MIN, OPTS);
     const [visit] = drainClosed(state).visits;
     expect(visit!.startMs).toBe(T0);
-    expect(visit!.insideMs).toBe(10_000);
-    expect(visit!.passerBy).toBe(true); // as without the walk in: one burst and its tail
+    expect(visit!.insideMs).toBe(30_000);
+    expect(visit!.passerBy).toBe(true); // under a minute inside, as without the walk in
   });
 });
 

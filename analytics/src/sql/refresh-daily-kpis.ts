@@ -5,8 +5,9 @@ import type pg from 'pg';
 // dashboard/src/sql/history-kpis.ts (kept apart: components do not import each other; the
 // history tests compare the two on the same rows):
 // - a visit counts on the day its start falls in (the mall's time zone);
-// - a visitor visit has a zone stay (same mall and device, started within the visit) in a zone
-//   that is not 'outside'; every other visit is a passer-by visit;
+// - a visitor visit is one the engine did not class as a passer-by's (visits.passer_by);
+// - the visitors' interval: low leaves out visitors with an orphan visitor visit, high adds the
+//   doubtful links of the visitor visits;
 // - visitors = distinct devices with a visitor visit that day; passers-by = distinct devices with
 //   visits that day, none of them a visitor visit; new = visitors first seen that day;
 // - dwell sums and buckets are over visitor visits.
@@ -19,32 +20,24 @@ const DAYS_SQL = `SELECT to_char(d::date, 'YYYY-MM-DD') AS day
                        ((to_timestamp($2::double precision / 1000) AT TIME ZONE $3)::date - 1)::timestamp,
                        interval '1 day') AS d`;
 
-/** $1 mall, $2 day (local date), $3 time zone, $4 outside zone ids. */
+/** $1 mall, $2 day (local date), $3 time zone. */
 const REFRESH_SQL = `WITH bounds AS (
     SELECT $2::date::timestamp AT TIME ZONE $3 AS day_start, ($2::date + 1)::timestamp AT TIME ZONE $3 AS day_end
   ),
-  r AS (
-    SELECT v.device, v.dwell_ms, v.started_at, v.ended_at
+  v AS (
+    SELECT v.device, v.dwell_ms, NOT v.passer_by AS inside, v.orphan, v.doubtful_links
     FROM visits v, bounds b
     WHERE v.mall_id = $1 AND v.started_at >= b.day_start AND v.started_at < b.day_end
   ),
-  -- The day's stays by time (to the last visit end) matched to their visits by device.
-  inside AS (
-    SELECT r.device, r.started_at FROM r
-    WHERE EXISTS (SELECT 1 FROM zone_stays s
-                  WHERE s.mall_id = $1 AND s.device = r.device
-                    AND s.started_at >= r.started_at AND s.started_at <= r.ended_at
-                    AND s.started_at >= (SELECT day_start FROM bounds)
-                    AND s.started_at <= (SELECT max(ended_at) FROM r)
-                    AND s.zone_id <> ALL ($4::text[]))
+  per_device AS (
+    SELECT device, bool_or(inside) AS visitor, bool_or(inside AND orphan) AS orphan,
+           coalesce(sum(doubtful_links) FILTER (WHERE inside), 0) AS doubtful
+    FROM v GROUP BY device
   ),
-  v AS (
-    SELECT r.device, r.dwell_ms, i.device IS NOT NULL AS inside
-    FROM r LEFT JOIN inside i USING (device, started_at)
-  ),
-  per_device AS (SELECT device, bool_or(inside) AS visitor FROM v GROUP BY device),
   devices AS (
     SELECT count(*) FILTER (WHERE p.visitor) AS visitors,
+           count(*) FILTER (WHERE p.visitor AND NOT p.orphan) AS visitors_low,
+           count(*) FILTER (WHERE p.visitor) + coalesce(sum(p.doubtful) FILTER (WHERE p.visitor), 0) AS visitors_high,
            count(*) FILTER (WHERE NOT p.visitor) AS passers_by,
            count(*) FILTER (WHERE p.visitor AND f.first_visit_at >= b.day_start
                                             AND f.first_visit_at < b.day_end) AS new_visitors
@@ -60,14 +53,16 @@ const REFRESH_SQL = `WITH bounds AS (
            count(*) FILTER (WHERE dwell_ms >= 21600000) AS d4
     FROM v WHERE inside
   )
-  INSERT INTO kpi_daily (mall_id, day, time_zone, visitors, passers_by, new_visitors, visitor_visits,
-                         visitor_dwell_ms, dwell_under_5m, dwell_5m_20m, dwell_20m_1h, dwell_1h_6h, dwell_6h_plus,
-                         refreshed_at)
-  SELECT $1, $2::date, $3, d.visitors, d.passers_by, d.new_visitors, w.visitor_visits, w.visitor_dwell_ms,
+  INSERT INTO kpi_daily (mall_id, day, time_zone, visitors, visitors_low, visitors_high, passers_by, new_visitors,
+                         visitor_visits, visitor_dwell_ms, dwell_under_5m, dwell_5m_20m, dwell_20m_1h, dwell_1h_6h,
+                         dwell_6h_plus, refreshed_at)
+  SELECT $1, $2::date, $3, d.visitors, d.visitors_low, d.visitors_high, d.passers_by, d.new_visitors,
+         w.visitor_visits, w.visitor_dwell_ms,
          w.d0, w.d1, w.d2, w.d3, w.d4, now()
   FROM devices d CROSS JOIN dwell w
   ON CONFLICT (mall_id, day) DO UPDATE SET
-    time_zone = EXCLUDED.time_zone, visitors = EXCLUDED.visitors, passers_by = EXCLUDED.passers_by,
+    time_zone = EXCLUDED.time_zone, visitors = EXCLUDED.visitors, visitors_low = EXCLUDED.visitors_low,
+    visitors_high = EXCLUDED.visitors_high, passers_by = EXCLUDED.passers_by,
     new_visitors = EXCLUDED.new_visitors, visitor_visits = EXCLUDED.visitor_visits,
     visitor_dwell_ms = EXCLUDED.visitor_dwell_ms, dwell_under_5m = EXCLUDED.dwell_under_5m,
     dwell_5m_20m = EXCLUDED.dwell_5m_20m, dwell_20m_1h = EXCLUDED.dwell_20m_1h,
@@ -83,16 +78,13 @@ export interface RefreshDailyKpisResult {
  * (fromMs, toMs]: the day containing `fromMs` is redone whole, the day containing `toMs` only if
  * `toMs` is its end (a day is written once it is over). Visits are written when they close, so
  * pass `toMs` = now minus the visit idle gap (or more) and start `fromMs` a day or two back, so
- * late visits land in a later run. `outsideZonesByMall` lists each mall's 'outside' zones (the
- * layout's zones of kind 'outside'; required, since without them every visit would count as a
- * visitor visit). Returns the number of mall-days written.
+ * late visits land in a later run. Returns the number of mall-days written.
  */
 export async function refreshDailyKpis(
-  pool: pg.Pool,
+  pool: pg.ClientBase | pg.Pool,
   fromMs: number,
   toMs: number,
   timeZoneByMall: ReadonlyMap<string, string>,
-  outsideZonesByMall: ReadonlyMap<string, readonly string[]>,
 ): Promise<RefreshDailyKpisResult> {
   let days = 0;
   for (const [mallId, timeZone] of timeZoneByMall) {
@@ -101,11 +93,10 @@ export async function refreshDailyKpis(
       text: DAYS_SQL,
       values: [fromMs, toMs, timeZone],
     });
-    const outside = outsideZonesByMall.get(mallId) ?? [];
     for (const { day } of list.rows) {
       // Unnamed: planned for this day each time. As a named statement it would turn generic after
       // five days, and a generic plan of the history KPIs ran 100x slower on the embedded database.
-      await pool.query({ text: REFRESH_SQL, values: [mallId, day, timeZone, outside] });
+      await pool.query({ text: REFRESH_SQL, values: [mallId, day, timeZone] });
       days++;
     }
   }

@@ -1,3 +1,9 @@
+import {
+  DEFAULT_VISITOR_RULE,
+  describeVisitorRule,
+  type VisitorRule,
+} from '../../../core/src/visitor-rule.ts';
+
 // What each history figure means, named in every history response (`definitions`) and on the page.
 
 export const HISTORY_DEFINITIONS = {
@@ -5,9 +11,11 @@ export const HISTORY_DEFINITIONS = {
     "Days and hours are the mall's local time (its layout's time zone). A day runs from local midnight to the next (23 to 25 hours); from/to include both dates.",
   visit:
     "A device's stay in the mall (table visits). Its zone stays are those of the same mall and device that started within it. A visit counts in the period its start falls in.",
-  visitorVisit: 'A visit with at least one zone stay in a zone that is not of kind "outside".',
-  passerByVisit: 'A visit whose zone stays are all in "outside" zones (the street in front of an entrance).',
   visitors: 'Distinct devices with a visitor visit starting in the period.',
+  visitorsLow:
+    "The visitor count's low end, for rotating (randomized) MACs: visitors without an orphan visitor visit, one that began with a randomized MAC inside the mall that the engine could not link to an earlier one (most likely a rotation of someone counted already).",
+  visitorsHigh:
+    "The visitor count's high end: visitors plus the doubtful links in their visitor visits (a rotated MAC linked to a predecessor when a rival scored close: maybe two people).",
   passersBy: 'Distinct devices with visits starting in the period, none of them a visitor visit.',
   captureRate: 'visitors / (visitors + passersBy); null when both are 0.',
   avgDwellMs: 'Mean dwell in milliseconds of the visitor visits starting in the period; null without any.',
@@ -27,3 +35,17 @@ export const HISTORY_DEFINITIONS = {
   source:
     'rollup: the day was read from the daily KPI rollup (kpi_daily, refreshed by the analytics worker once a day is over); live: counted from visits and zone stays for this request.',
 } as const;
+
+/**
+ * The definitions with the visitor rule the analytics worker recorded for the mall
+ * (engine_settings), or the defaults when no worker has recorded one yet.
+ */
+export function historyDefinitions(recorded: VisitorRule | undefined) {
+  const rule = recorded ?? DEFAULT_VISITOR_RULE;
+  return {
+    ...HISTORY_DEFINITIONS,
+    visitorVisit: `${describeVisitorRule(rule)} The analytics engine classes each visit when it closes (visits.passer_by); \`mallflow recompute\` applies a changed rule to history.`,
+    passerByVisit: 'A visit that does not meet the visitor rule (visitorVisit).',
+    visitorRule: { ...rule, source: recorded ? 'engine_settings' : 'default' },
+  };
+}

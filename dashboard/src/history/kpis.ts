@@ -5,6 +5,9 @@ import type { KpiCounts } from '../sql/history-kpis.ts';
 
 export interface Kpis {
   visitors: number;
+  /** The interval rotating MACs leave around `visitors` (see the definitions). */
+  visitorsLow: number;
+  visitorsHigh: number;
   passersBy: number;
   /** visitors / (visitors + passersBy); null when both are 0. */
   captureRate: number | null;
@@ -17,6 +20,8 @@ export interface Kpis {
 
 export const KPI_NAMES = [
   'visitors',
+  'visitorsLow',
+  'visitorsHigh',
   'passersBy',
   'captureRate',
   'avgDwellMs',
@@ -31,6 +36,8 @@ export function toKpis(c: KpiCounts): Kpis {
   const seen = c.visitors + c.passersBy;
   return {
     visitors: c.visitors,
+    visitorsLow: c.visitorsLow,
+    visitorsHigh: c.visitorsHigh,
     passersBy: c.passersBy,
     captureRate: seen === 0 ? null : round4(c.visitors / seen),
     avgDwellMs: c.visitorVisits === 0 ? null : Math.round(c.visitorDwellMs / c.visitorVisits),

@@ -6,7 +6,7 @@ import { dayBounds, localDateTime, zonedMidnightMs } from '../../../core/src/loc
 import { InvalidQueryError, MallNotFoundError } from '../errors.ts';
 import { attachmentDisposition, type CsvCell, chooseFormat, formatCsv } from '../history/csv.ts';
 import { readDailyCounts } from '../history/daily-counts.ts';
-import { HISTORY_DEFINITIONS } from '../history/definitions.ts';
+import { historyDefinitions } from '../history/definitions.ts';
 import { compareKpis, dwellDistribution, KPI_NAMES, type Kpis, toKpis } from '../history/kpis.ts';
 import {
   CompareQuery,
@@ -19,6 +19,7 @@ import {
   MAX_RANGE_DAYS,
   TopStoresQuery,
 } from '../history/query-schemas.ts';
+import { readVisitorRule } from '../sql/engine-settings.ts';
 import { readFlows } from '../sql/history-flows.ts';
 import { readHeatmap } from '../sql/history-heatmap.ts';
 import { type KpiScope, readKpiCounts, ZERO_COUNTS } from '../sql/history-kpis.ts';
@@ -57,7 +58,7 @@ function zonesOfKind(layout: Layout, kind: string): string[] {
 }
 
 function scopeOf(layout: Layout): KpiScope {
-  return { mallId: layout.id, timeZone: layout.timezone, outsideZoneIds: zonesOfKind(layout, 'outside') };
+  return { mallId: layout.id, timeZone: layout.timezone };
 }
 
 function parse<S extends z.ZodType>(schema: S, query: unknown): z.infer<S> {
@@ -89,6 +90,8 @@ function kpiCells(k: Kpis): CsvCell[] {
 
 const KPI_CSV_COLUMNS = [
   'visitors',
+  'visitors_low',
+  'visitors_high',
   'passers_by',
   'capture_rate',
   'avg_dwell_ms',
@@ -100,7 +103,10 @@ const KPI_CSV_COLUMNS = [
 export function registerHistoryRoutes(app: FastifyInstance, deps: HistoryDeps): void {
   const { pool, malls } = deps;
 
-  /** Registers GET /api/malls/:mall/history/{path}; `answer` returns the JSON body and its CSV. */
+  /**
+   * Registers GET /api/malls/:mall/history/{path}; `answer` returns the JSON body and its CSV. Every
+   * JSON body carries the definitions, with the mall's recorded visitor rule.
+   */
   function route(
     path: string,
     answer: (layout: Layout, request: Request) => Promise<{ json: object; csv: Csv }>,
@@ -112,7 +118,9 @@ export function registerHistoryRoutes(app: FastifyInstance, deps: HistoryDeps): 
       // `format` passed the endpoint's schema inside answer(): 'json', 'csv' or absent.
       const format = chooseFormat(request.query.format as 'json' | 'csv' | undefined, request.headers.accept);
       reply.header('vary', 'Accept');
-      if (format === 'json') return json;
+      if (format === 'json') {
+        return { ...json, definitions: historyDefinitions(await readVisitorRule(pool, mall.layout.id)) };
+      }
       return reply
         .type('text/csv; charset=utf-8; header=present')
         .header('content-disposition', attachmentDisposition(csv.name))
@@ -149,7 +157,6 @@ export function registerHistoryRoutes(app: FastifyInstance, deps: HistoryDeps): 
       columnMinutes: stepMs / MINUTE_MS,
       columns,
       zones,
-      definitions: HISTORY_DEFINITIONS,
     };
     const hour = q.resolution === 'hour';
     function* rows(): Generator<CsvCell[]> {
@@ -225,7 +232,6 @@ export function registerHistoryRoutes(app: FastifyInstance, deps: HistoryDeps): 
         to: q.to,
         by: q.by,
         rows,
-        definitions: HISTORY_DEFINITIONS,
       },
       csv: {
         name: `${layout.id}-kpis-${q.by}-${q.from}-${q.to}.csv`,
@@ -251,7 +257,6 @@ export function registerHistoryRoutes(app: FastifyInstance, deps: HistoryDeps): 
         rollup: days.filter((d) => d.source === 'rollup').length,
         live: days.filter((d) => d.source === 'live').length,
       },
-      definitions: HISTORY_DEFINITIONS,
     };
     return {
       json,
@@ -290,7 +295,6 @@ export function registerHistoryRoutes(app: FastifyInstance, deps: HistoryDeps): 
         totalTransitions: flows.totalTransitions,
         totalPairs: flows.totalPairs,
         rows,
-        definitions: HISTORY_DEFINITIONS,
       },
       csv: {
         name: `${layout.id}-flows-${q.from}-${q.to}.csv`,
@@ -344,7 +348,6 @@ export function registerHistoryRoutes(app: FastifyInstance, deps: HistoryDeps): 
         by: q.by,
         storesWithStays: top.storesWithStays,
         rows,
-        definitions: HISTORY_DEFINITIONS,
       },
       csv: {
         name: `${layout.id}-top-stores-${q.by}-${q.from}-${q.to}.csv`,
@@ -396,7 +399,6 @@ export function registerHistoryRoutes(app: FastifyInstance, deps: HistoryDeps): 
         period,
         vsPeriod,
         metrics,
-        definitions: HISTORY_DEFINITIONS,
       },
       csv: {
         name: `${layout.id}-compare-${q.from}-${q.to}-vs-${q.vsFrom}-${q.vsTo}.csv`,

@@ -4,16 +4,22 @@ import type pg from 'pg';
 // rollup (kpi_daily). Definitions, shared with analytics/src/sql/refresh-daily-kpis.ts (which
 // fills kpi_daily with the same counts) and named in the API responses:
 // - a visit counts in the bucket its start falls in (buckets cut in the mall's time zone);
-// - a visitor visit has a zone stay (same mall and device, started within the visit) in a zone
-//   that is not 'outside'; every other visit is a passer-by visit;
+// - a visitor visit is one the analytics engine did not class as a passer-by's (visits.passer_by:
+//   the visitor rule of core/src/visitor-rule.ts, with the settings in engine_settings);
 // - visitors = distinct devices with a visitor visit in the bucket; passers-by = distinct devices
 //   with visits in the bucket, none of them a visitor visit;
 // - new visitors = visitors whose first visit (device_first_seen) falls in the bucket;
+// - the visitor count's interval (rotating MACs): low = visitors without an orphan visitor visit
+//   (one that began as a rotation the engine could not link: most likely someone counted already),
+//   high = visitors + the doubtful links of their visitor visits (each maybe two people);
 // - dwell figures are over visitor visits.
 
 /** Raw counts of one bucket: what the KPIs are computed from (and what kpi_daily stores). */
 export interface KpiCounts {
   visitors: number;
+  /** The interval of `visitors` left by rotating MACs (see the header). */
+  visitorsLow: number;
+  visitorsHigh: number;
   passersBy: number;
   newVisitors: number;
   visitorVisits: number;
@@ -31,28 +37,10 @@ export interface KpiBucketCounts extends KpiCounts {
 
 export type KpiBucket = 'hour' | 'day' | 'period';
 
-/**
- * $1 mall, $2 from, $3 to (timestamptz, by visit start), $4 time zone, $5 outside zone ids.
- * `r`: the visits; `inside`: those with a stay outside the outside zones. The stays are read by
- * time (from the range start to the last visit end: every stay of these visits, no more) and
- * matched to their visit in a hash join by device; probing the stays of each visit through the
- * primary key instead costs ~2x on a server and much more on the embedded database.
- */
-const VISITS_IN_RANGE = `r AS (
-    SELECT v.device, v.dwell_ms, v.started_at, v.ended_at FROM visits v
+/** $1 mall, $2 from, $3 to (timestamptz, by visit start), $4 time zone. */
+const VISITS_IN_RANGE = `visit AS (
+    SELECT v.device, v.dwell_ms, v.started_at, NOT v.passer_by AS inside, v.orphan, v.doubtful_links FROM visits v
     WHERE v.mall_id = $1 AND v.started_at >= $2 AND v.started_at < $3
-  ),
-  inside AS (
-    SELECT r.device, r.started_at FROM r
-    WHERE EXISTS (SELECT 1 FROM zone_stays s
-                  WHERE s.mall_id = $1 AND s.device = r.device
-                    AND s.started_at >= r.started_at AND s.started_at <= r.ended_at
-                    AND s.started_at >= $2 AND s.started_at <= (SELECT max(ended_at) FROM r)
-                    AND s.zone_id <> ALL ($5::text[]))
-  ),
-  visit AS (
-    SELECT r.device, r.dwell_ms, r.started_at, i.device IS NOT NULL AS inside
-    FROM r LEFT JOIN inside i USING (device, started_at)
   )`;
 
 // Each bucket is [bucket_start, bucket_end). Hours count from local midnight in elapsed time, so
@@ -76,11 +64,15 @@ function kpiSql(bucket: KpiBucket): string {
     WHERE mall_id = $1 AND first_visit_at >= $2 AND first_visit_at < $3
   ),
   per_device AS (
-    SELECT bucket_start, bucket_end, device, bool_or(inside) AS visitor FROM v GROUP BY 1, 2, 3
+    SELECT bucket_start, bucket_end, device, bool_or(inside) AS visitor, bool_or(inside AND orphan) AS orphan,
+           coalesce(sum(doubtful_links) FILTER (WHERE inside), 0) AS doubtful
+    FROM v GROUP BY 1, 2, 3
   ),
   devices AS (
     SELECT p.bucket_start, p.bucket_end,
            count(*) FILTER (WHERE p.visitor) AS visitors,
+           count(*) FILTER (WHERE p.visitor AND NOT p.orphan) AS visitors_low,
+           count(*) FILTER (WHERE p.visitor) + coalesce(sum(p.doubtful) FILTER (WHERE p.visitor), 0) AS visitors_high,
            count(*) FILTER (WHERE NOT p.visitor) AS passers_by,
            count(*) FILTER (WHERE p.visitor AND f.first_visit_at >= p.bucket_start
                                             AND f.first_visit_at < p.bucket_end) AS new_visitors
@@ -99,7 +91,7 @@ function kpiSql(bucket: KpiBucket): string {
   )
   SELECT extract(epoch FROM d.bucket_start) * 1000 AS start_ms, extract(epoch FROM d.bucket_end) * 1000 AS end_ms,
          to_char(d.bucket_start AT TIME ZONE $4, 'YYYY-MM-DD"T"HH24:MI') AS local_start,
-         d.visitors, d.passers_by, d.new_visitors,
+         d.visitors, d.visitors_low, d.visitors_high, d.passers_by, d.new_visitors,
          coalesce(w.visitor_visits, 0) AS visitor_visits, coalesce(w.visitor_dwell_ms, 0) AS visitor_dwell_ms,
          coalesce(w.d0, 0) AS d0, coalesce(w.d1, 0) AS d1, coalesce(w.d2, 0) AS d2,
          coalesce(w.d3, 0) AS d3, coalesce(w.d4, 0) AS d4
@@ -115,6 +107,8 @@ const KPI_SQL: Record<KpiBucket, string> = {
 
 interface CountsRow {
   visitors: string;
+  visitors_low: string;
+  visitors_high: string;
   passers_by: string;
   new_visitors: string;
   visitor_visits: string;
@@ -129,6 +123,8 @@ interface CountsRow {
 function toCounts(r: CountsRow): KpiCounts {
   return {
     visitors: Number(r.visitors),
+    visitorsLow: Number(r.visitors_low),
+    visitorsHigh: Number(r.visitors_high),
     passersBy: Number(r.passers_by),
     newVisitors: Number(r.new_visitors),
     visitorVisits: Number(r.visitor_visits),
@@ -139,6 +135,8 @@ function toCounts(r: CountsRow): KpiCounts {
 
 export const ZERO_COUNTS: KpiCounts = Object.freeze({
   visitors: 0,
+  visitorsLow: 0,
+  visitorsHigh: 0,
   passersBy: 0,
   newVisitors: 0,
   visitorVisits: 0,
@@ -149,8 +147,6 @@ export const ZERO_COUNTS: KpiCounts = Object.freeze({
 export interface KpiScope {
   mallId: string;
   timeZone: string;
-  /** Zones of kind 'outside': a visit with stays only there is a passer-by visit. */
-  outsideZoneIds: readonly string[];
 }
 
 /**
@@ -169,7 +165,7 @@ export async function readKpiCounts(
   // and 107 s on the embedded database (no statistics) instead of 0.13 s and 0.3 s.
   const result = await pool.query<CountsRow & { start_ms: string; end_ms: string; local_start: string }>({
     text: KPI_SQL[bucket],
-    values: [scope.mallId, new Date(fromMs), new Date(toMs), scope.timeZone, scope.outsideZoneIds],
+    values: [scope.mallId, new Date(fromMs), new Date(toMs), scope.timeZone],
   });
   return result.rows.map((r) => ({
     startMs: Number(r.start_ms),
@@ -179,10 +175,12 @@ export async function readKpiCounts(
   }));
 }
 
-const DAILY_SQL = `SELECT to_char(day, 'YYYY-MM-DD') AS day, visitors, passers_by, new_visitors, visitor_visits,
+// Days rolled up before the interval existed (visitors_low NULL) are left to be counted live.
+const DAILY_SQL = `SELECT to_char(day, 'YYYY-MM-DD') AS day, visitors, visitors_low, visitors_high, passers_by, new_visitors, visitor_visits,
     visitor_dwell_ms, dwell_under_5m AS d0, dwell_5m_20m AS d1, dwell_20m_1h AS d2, dwell_1h_6h AS d3,
     dwell_6h_plus AS d4
   FROM kpi_daily WHERE mall_id = $1 AND day >= $2::date AND day <= $3::date AND time_zone = $4
+    AND visitors_low IS NOT NULL
   ORDER BY day`;
 
 /** Rolled-up days (YYYY-MM-DD, local) from `fromDate` to `toDate` inclusive, cut in `timeZone`. */

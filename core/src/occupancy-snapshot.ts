@@ -1,0 +1,232 @@
+// The whole live engine state as plain data, and back (issue 4: live state survives restarts).
+// A snapshot taken at any point and restored into a fresh state continues exactly as the original
+// would: same minute rows, zone stays and visits (tests/unit/occupancy-snapshot.test.ts). What the
+// layout and options rebuild (zone graph, radio map, tuning) is not in it; the zone and sensor ids
+// are, so a snapshot restores only onto the layout it was taken with.
+//
+// Queues hold devices by id. An entry whose device has since been forgotten is dropped: the
+// engine skips such entries anyway (their burst is fed, their track empty), and an entry left by
+// a forgotten device whose id came back cannot match the new device's times.
+//
+// `encodeSnapshot`/`decodeSnapshot` turn it into JSON text and back, keeping NaN and ±Infinity
+// (JSON has neither; the engine uses both: an unknown rhythm, a track's impossible states).
+
+import type { LinkerState } from './device-linker.ts';
+import type { Layout } from './layout.ts';
+import {
+  createOccupancyState,
+  type DeviceState,
+  type OccupancyOptions,
+  type OccupancyState,
+  type PendingSighting,
+} from './occupancy.ts';
+import type { SessionState, Visit, ZoneStay } from './sessions.ts';
+import type { ZoneTrack } from './zone-estimator.ts';
+import { zoneIndex } from './zone-graph.ts';
+
+export const SNAPSHOT_FORMAT = 1;
+
+type SnapshotTrack = Omit<ZoneTrack, 'spare'>;
+type SnapshotDevice = Omit<DeviceState, 'track'> & { track: SnapshotTrack };
+type OpenSession = SessionState['devices'] extends Map<string, infer S> ? S : never;
+
+export interface OccupancySnapshot {
+  format: typeof SNAPSHOT_FORMAT;
+  /** The zone graph's ids: the layout's zones, then zones met outside it, in index order. */
+  zoneIds: string[];
+  /** The radio map's sensor ids in index order (empty without a radio map). */
+  sensorIds: string[];
+  appliedToMs: number;
+  late: number;
+  minuteStartMs: number | null;
+  newestMs: number;
+  lastAppliedHeardMs: number;
+  pending: PendingSighting[];
+  pendingSorted: boolean;
+  devices: SnapshotDevice[];
+  /** [device, burst start] from the queue head. */
+  burstQueue: [string, number][];
+  /** [device, step time, burst's strongest RSSI] from the queue head. */
+  decisionQueue: [string, number, number][];
+  finalQueue: number[];
+  sessions: {
+    open: [string, OpenSession][];
+    closedStays: ZoneStay[];
+    closedVisits: Visit[];
+    coverage: [number, [string, number][]][];
+    oldestLastMs: number;
+  };
+  linker: Omit<LinkerState, 'head'>;
+}
+
+export class SnapshotMismatchError extends Error {
+  readonly code = 'SNAPSHOT_MISMATCH';
+}
+
+const copyTrack = (t: ZoneTrack | SnapshotTrack): SnapshotTrack => ({
+  stepMs: [...t.stepMs],
+  cands: t.cands.map((a) => [...a]),
+  emit: t.emit.map((a) => [...a]),
+  delta: t.delta.map((a) => [...a]),
+  back: t.back.map((a) => [...a]),
+  rootZone: t.rootZone,
+  rootCands: [...t.rootCands],
+  rootMs: t.rootMs,
+  filtered: t.filtered,
+});
+
+function copyDevice(d: DeviceState | SnapshotDevice): SnapshotDevice {
+  return {
+    ...d,
+    burstZones: d.burstZones.slice(0, d.burstZoneCount),
+    burstRssiDbm: d.burstRssiDbm.slice(0, d.burstZoneCount),
+    burstSensors: d.burstSensors.slice(0, d.burstSensorCount),
+    burstSensorRssiDbm: d.burstSensorRssiDbm.slice(0, d.burstSensorCount),
+    firstZones: [...d.firstZones],
+    firstRssiDbm: [...d.firstRssiDbm],
+    lastZones: [...d.lastZones],
+    lastRssiDbm: [...d.lastRssiDbm],
+    track: copyTrack(d.track),
+  };
+}
+
+const copySession = (s: OpenSession): OpenSession => ({
+  ...s,
+  // A snapshot taken before visits knew their first burst heard: time inside counted from the start.
+  heardFromMs: s.heardFromMs ?? s.visitStartMs,
+  signal: s.signal && { atMs: [...s.signal.atMs], rssiDbm: [...s.signal.rssiDbm] },
+});
+
+/** The state as plain data (a deep copy: the state may go on changing). */
+export function snapshotOccupancy(state: OccupancyState): OccupancySnapshot {
+  const live = (d: DeviceState) => state.devices.get(d.id) !== undefined;
+  const burstQueue: [string, number][] = [];
+  for (let i = state.burstHead; i < state.burstQueueDevice.length; i++) {
+    const d = state.burstQueueDevice[i]!;
+    if (live(d)) burstQueue.push([d.id, state.burstQueueStartMs[i]!]);
+  }
+  const decisionQueue: [string, number, number][] = [];
+  for (let i = state.decisionHead; i < state.decisionQueueDevice.length; i++) {
+    const d = state.decisionQueueDevice[i]!;
+    if (live(d)) decisionQueue.push([d.id, state.decisionQueueMs[i]!, state.decisionQueueRssiDbm[i]!]);
+  }
+  const s = state.sessions;
+  const linker = state.linker;
+  return {
+    format: SNAPSHOT_FORMAT,
+    zoneIds: [...state.graph.ids],
+    sensorIds: state.radioMap ? [...state.radioMap.sensorIndex.keys()] : [],
+    appliedToMs: state.appliedToMs,
+    late: state.late,
+    minuteStartMs: state.minuteStartMs ?? null,
+    newestMs: state.newestMs,
+    lastAppliedHeardMs: state.lastAppliedHeardMs,
+    pending: state.pending.map((p) => ({ ...p })),
+    pendingSorted: state.pendingSorted,
+    devices: [...state.devices.values()].map(copyDevice),
+    burstQueue,
+    decisionQueue,
+    finalQueue: state.finalQueue.slice(state.finalHead),
+    sessions: {
+      open: [...s.devices].map(([id, session]) => [id, copySession(session)]),
+      closedStays: s.closedStays.map((x) => ({ ...x })),
+      closedVisits: s.closedVisits.map((x) => ({ ...x })),
+      coverage: [...s.coverage].map(([atMs, counts]) => [atMs, [...counts]]),
+      oldestLastMs: s.oldestLastMs,
+    },
+    linker: {
+      recentDevice: linker.recentDevice.slice(linker.head),
+      recentMs: linker.recentMs.slice(linker.head),
+      links: linker.links,
+      doubtfulLinks: linker.doubtfulLinks,
+      unlinked: linker.unlinked,
+    },
+  };
+}
+
+function sameIds(what: string, expected: readonly string[], got: readonly string[]): void {
+  const same = expected.length === got.length && expected.every((id, i) => got[i] === id);
+  if (!same) {
+    throw new SnapshotMismatchError(
+      `the snapshot was taken with other ${what} (${got.length} in the snapshot, ${expected.length} now): the layout changed`,
+    );
+  }
+}
+
+/**
+ * A state that continues where `snapshot` left off, with `options` (which may differ from the
+ * snapshot's: e.g. a changed visitor rule applies to what closes from now on). Throws
+ * SnapshotMismatchError when the layout's zones or sensors are not the snapshot's.
+ */
+export function restoreOccupancy(
+  snapshot: OccupancySnapshot,
+  options: OccupancyOptions,
+  layout?: Pick<Layout, 'zones' | 'neighbours'> & Partial<Pick<Layout, 'sensors'>>,
+): OccupancyState {
+  if (snapshot.format !== SNAPSHOT_FORMAT) {
+    throw new SnapshotMismatchError(`snapshot format ${snapshot.format}, expected ${SNAPSHOT_FORMAT}`);
+  }
+  const state = createOccupancyState(options, layout);
+  const graph = state.graph;
+  sameIds('zones', graph.ids, snapshot.zoneIds.slice(0, graph.layoutZones));
+  for (const id of snapshot.zoneIds.slice(graph.layoutZones)) zoneIndex(graph, id);
+  sameIds('sensors', state.radioMap ? [...state.radioMap.sensorIndex.keys()] : [], snapshot.sensorIds);
+
+  state.appliedToMs = snapshot.appliedToMs;
+  state.late = snapshot.late;
+  state.minuteStartMs = snapshot.minuteStartMs ?? undefined;
+  state.newestMs = snapshot.newestMs;
+  state.lastAppliedHeardMs = snapshot.lastAppliedHeardMs;
+  state.pending = snapshot.pending.map((p) => ({ ...p }));
+  state.pendingSorted = snapshot.pendingSorted;
+  for (const d of snapshot.devices) {
+    state.devices.set(d.id, { ...copyDevice(d), track: { ...copyTrack(d.track), spare: [] } });
+  }
+  const deviceOf = (id: string) => {
+    const d = state.devices.get(id);
+    if (d === undefined) throw new SnapshotMismatchError(`queued device ${id} is not in the snapshot`);
+    return d;
+  };
+  for (const [id, startMs] of snapshot.burstQueue) {
+    state.burstQueueDevice.push(deviceOf(id));
+    state.burstQueueStartMs.push(startMs);
+  }
+  for (const [id, atMs, rssiDbm] of snapshot.decisionQueue) {
+    state.decisionQueueDevice.push(deviceOf(id));
+    state.decisionQueueMs.push(atMs);
+    state.decisionQueueRssiDbm.push(rssiDbm);
+  }
+  state.finalQueue = [...snapshot.finalQueue];
+  const s = state.sessions;
+  for (const [id, session] of snapshot.sessions.open) s.devices.set(id, copySession(session));
+  s.closedStays = snapshot.sessions.closedStays.map((x) => ({ ...x }));
+  s.closedVisits = snapshot.sessions.closedVisits.map((x) => ({ ...x }));
+  for (const [atMs, counts] of snapshot.sessions.coverage) s.coverage.set(atMs, new Map(counts));
+  s.oldestLastMs = snapshot.sessions.oldestLastMs;
+  state.linker = {
+    ...snapshot.linker,
+    recentDevice: [...snapshot.linker.recentDevice],
+    recentMs: [...snapshot.linker.recentMs],
+    head: 0,
+  };
+  return state;
+}
+
+const NON_FINITE = '$nonFinite';
+
+/** JSON text of a snapshot; NaN and ±Infinity survive (as {"$nonFinite": "NaN"} and the like). */
+export function encodeSnapshot(snapshot: OccupancySnapshot): string {
+  return JSON.stringify(snapshot, (_key, value: unknown) =>
+    typeof value === 'number' && !Number.isFinite(value) ? { [NON_FINITE]: String(value) } : value,
+  );
+}
+
+/** The snapshot from `encodeSnapshot`'s text. */
+export function decodeSnapshot(text: string): OccupancySnapshot {
+  return JSON.parse(text, (_key, value: unknown) => {
+    if (value !== null && typeof value === 'object' && NON_FINITE in value) {
+      return Number((value as Record<string, string>)[NON_FINITE]);
+    }
+    return value;
+  }) as OccupancySnapshot;
+}
