@@ -394,14 +394,15 @@ function decideStep(state: OccupancyState, d: DeviceState, stepMs: number, rssiD
   ) {
     // Heard here before: should no burst follow, the phone fell silent in this store rather than
     // walked out unheard (see STAY_ON_SHARE). A randomized MAC falling silent more likely rotated.
-    const stayOnMs = Math.min(
-      Math.round(STAY_ON_SHARE * state.estimator.dwellZoneMeanStayMs),
-      state.options.visitIdleMs,
-    );
-    if (stayOnMs > tailMs) tailMs = stayOnMs;
+    tailMs = Math.max(tailMs, stayOnMs(state));
   }
   observeBurst(sessions, device, state.graph.ids[zone]!, stepMs, rssiDbm, state.sessionOptions, tailMs);
   if (orphan) markOrphan(sessions, device);
+}
+
+/** How long a phone fallen silent in a store is taken to stay there (see STAY_ON_SHARE). */
+function stayOnMs(state: OccupancyState): number {
+  return Math.min(Math.round(STAY_ON_SHARE * state.estimator.dwellZoneMeanStayMs), state.options.visitIdleMs);
 }
 
 /**
@@ -615,18 +616,35 @@ function forgetAfterMs(state: OccupancyState): number {
 /**
  * Silence after which the engine holds nothing of the devices heard before it that could change
  * what follows: every visit closed (visitIdleMs, or silenceBridgeMs for one silent inside), every
- * device forgotten, every burst decided and its final minutes counted. Output between two such
- * silences depends only on the sightings in between, so `mallflow recompute` can start afresh at
- * the first sighting after one and give what the live engine gave.
+ * device forgotten, every burst decided and its final minutes counted (up to the end of the
+ * longest stay after a last burst). Output between two such silences depends only on the
+ * sightings in between, so `mallflow recompute` can start afresh at the first sighting after one
+ * and give what the live engine gave.
  */
 export function quietGapMs(state: OccupancyState): number {
   return (
     sessionLimitMs(state.sessionOptions) +
     forgetAfterMs(state) +
+    Math.max(MAX_RHYTHM_GAP_MS * TAIL_GAP_SHARE, stayOnMs(state)) +
     state.estimator.lagMs +
     2 * BURST_WINDOW_MS +
     state.options.allowedLatenessMs
   );
+}
+
+/**
+ * The longest a visit or zone stay can begin before the first sighting it comes from: the walk
+ * in from the street to the zone farthest from it, or half the longest probe rhythm (`walkIn`).
+ * What a stretch of sightings derives starts no earlier than this before its first sighting.
+ */
+export function visitLeadMs(state: OccupancyState): number {
+  const graph = state.graph;
+  let leadMs = MAX_RHYTHM_GAP_MS * TAIL_GAP_SHARE;
+  for (let z = 0; z < graph.ids.length; z++) {
+    const entry = graph.arrival[z] === 1 ? -1 : nearestEntry(graph, z);
+    if (entry >= 0) leadMs = Math.max(leadMs, zoneHops(graph, entry, z) * WALK_MS_PER_ZONE);
+  }
+  return leadMs;
 }
 
 /** Every burst of the device is decided: nothing of it is waiting in a queue. */
