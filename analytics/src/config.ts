@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { logLevelKey } from '../../core/src/config.ts';
-import type { OccupancyOptions } from '../../core/src/occupancy.ts';
+import { type OccupancyOptions, SILENCE_BRIDGE_MS } from '../../core/src/occupancy.ts';
 import { DEFAULT_VISITOR_RULE } from '../../core/src/visitor-rule.ts';
 
 /** Occupancy settings, shared with `mallflow start`, which runs this worker in-process. */
@@ -11,6 +11,14 @@ export const OCCUPANCY_KEYS = {
     .positive()
     .default(600_000)
     .describe('A visit (and its last zone stay) ends after this much silence'),
+  SILENCE_BRIDGE_MS: z.coerce
+    .number()
+    .int()
+    .nonnegative()
+    .default(SILENCE_BRIDGE_MS)
+    .describe(
+      'A phone that falls silent inside the mall and is heard again inside (not at an entrance) within this long keeps its visit; minutes are final this long after their end (0 = VISIT_IDLE_MS)',
+    ),
   PRESENCE_MS: z.coerce
     .number()
     .int()
@@ -65,6 +73,7 @@ export function occupancyOptionsFrom(config: OccupancyConfig): OccupancyOptions 
     presenceMs: config.PRESENCE_MS,
     allowedLatenessMs: config.ALLOWED_LATENESS_MS,
     visitIdleMs: config.VISIT_IDLE_MS,
+    silenceBridgeMs: config.SILENCE_BRIDGE_MS,
     visitor: {
       minBursts: config.VISITOR_MIN_BURSTS,
       windowMs: config.VISITOR_WINDOW_MS,

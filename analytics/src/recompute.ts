@@ -7,6 +7,7 @@ import {
   createOccupancyState,
   type OccupancyOptions,
   quietGapMs,
+  visitLeadMs,
 } from '../../core/src/occupancy.ts';
 import { drainClosed } from '../../core/src/sessions.ts';
 import { visitorRuleWith } from '../../core/src/visitor-rule.ts';
@@ -89,7 +90,8 @@ export async function recompute(
   }
   const toMs = nextStartMs ?? span.lastMs + 1;
   // What the stretches derived: minute rows from the minute of their first sighting (as the
-  // engine's start) to that of the next stretch's first sighting; visits and stays start inside.
+  // engine's start) to that of the next stretch's first sighting; visits and stays start inside,
+  // or up to the engine's lead before (the walk in before a first sighting).
   const rowsFromMs = floorToMinute(fromMs);
   const rowsToMs = nextStartMs === undefined ? END_OF_TIME_MS : floorToMinute(nextStartMs);
   result.recomputed = { fromMs, toMs };
@@ -103,8 +105,9 @@ export async function recompute(
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    result.before = await countDerived(client, mallId, rowsFromMs, rowsToMs);
-    const devices = new Set(await deleteDerived(client, mallId, rowsFromMs, rowsToMs));
+    const leadMs = visitLeadMs(state);
+    result.before = await countDerived(client, mallId, rowsFromMs, rowsToMs, leadMs);
+    const devices = new Set(await deleteDerived(client, mallId, rowsFromMs, rowsToMs, leadMs));
     const sensorZone = new Map(layout.sensors.map((x) => [x.id, x.zone]));
     const zoneIds = layout.zones.map((z) => z.id);
     for (let t = fromMs; t < toMs; t += REPLAY_WINDOW_MS) {
@@ -120,7 +123,7 @@ export async function recompute(
     const kpiToMs = Math.min(run.nowMs, toMs + DAY_MS);
     const kpis = await refreshDailyKpis(client, fromMs, kpiToMs, new Map([[mallId, layout.timezone]]));
     result.kpiDays = kpis.days;
-    result.after = await countDerived(client, mallId, rowsFromMs, rowsToMs);
+    result.after = await countDerived(client, mallId, rowsFromMs, rowsToMs, leadMs);
     await client.query(run.dryRun ? 'ROLLBACK' : 'COMMIT');
   } catch (err) {
     await client.query('ROLLBACK').catch(() => {

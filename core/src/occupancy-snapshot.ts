@@ -92,6 +92,8 @@ function copyDevice(d: DeviceState | SnapshotDevice): SnapshotDevice {
 
 const copySession = (s: OpenSession): OpenSession => ({
   ...s,
+  // A snapshot taken before visits knew their first burst heard: time inside counted from the start.
+  heardFromMs: s.heardFromMs ?? s.visitStartMs,
   signal: s.signal && { atMs: [...s.signal.atMs], rssiDbm: [...s.signal.rssiDbm] },
 });
 

@@ -18,16 +18,21 @@
 //                 (fixed-lag Viterbi) and goes to the sessionizer (sessions.ts); zones walked
 //                 through unheard between two steps are filled in along the shortest walk. A new
 //                 randomized device's first decision may link it to the MAC it rotated from
-//                 (device-linker.ts): its bursts then continue that visit.
+//                 (device-linker.ts): its bursts then continue that visit. Time the phone was
+//                 there unheard is placed too: a visit opens half a probe interval before its
+//                 first burst, or, first heard inside, with the walk in from the street; a phone
+//                 asleep in a store keeps its visit through the silence (silenceBridgeMs); one
+//                 heard there before and not again stays the median remaining store stay.
 //   minute close  the live count at the minute's end T: each device in its causal zone while its
 //                 last burst is at most its presence time old, which follows its own probe rhythm
 //                 (`presenceOf`). Row `final: false`. Once nobody has been present for
 //                 QUIET_MINUTES_WRITTEN minutes, the empty minutes that follow are skipped, not
 //                 written (read a missing minute as 0): a mall silent overnight, or a reading a
 //                 year ahead, must not write a row per zone per empty minute.
-//   final count   (once decisions have passed T + visitIdleMs: no stay can still end before T)
-//                 the same minute again, `final: true`: the decided stays covering T. It agrees
-//                 with the stays and visits, and replaces the live count.
+//   final count   (once decisions have passed T plus the longest silence a visit may outlast,
+//                 visitIdleMs or silenceBridgeMs: no stay can still end before T) the same minute
+//                 again, `final: true`: the decided stays covering T. It agrees with the stays
+//                 and visits, and replaces the live count.
 //
 // The shell owns the state and mutates it in place.
 
@@ -45,13 +50,16 @@ import { createRadioMap, type RadioMap, type RadioMapOptions } from './radio-map
 import {
   coveredAt,
   createSessionState,
+  endVisit,
   expireSessions,
   linkDevice,
   markOrphan,
   observeBurst,
   type SessionOptions,
   type SessionState,
+  sessionLimitMs,
   watchMinute,
+  wouldContinue,
 } from './sessions.ts';
 import { type VisitorRule, visitorRuleWith } from './visitor-rule.ts';
 import {
@@ -63,7 +71,15 @@ import {
   type ZoneEstimatorOptions,
   type ZoneTrack,
 } from './zone-estimator.ts';
-import { createZoneGraph, TRANSIT_KINDS, type ZoneGraph, zoneIndex, zonesBetween } from './zone-graph.ts';
+import {
+  createZoneGraph,
+  TRANSIT_KINDS,
+  UNREACHABLE_HOPS,
+  type ZoneGraph,
+  zoneHops,
+  zoneIndex,
+  zonesBetween,
+} from './zone-graph.ts';
 
 export const BURST_WINDOW_MS = 3_000;
 export const MINUTE_MS = 60_000;
@@ -78,6 +94,19 @@ export const UNKNOWN_GAP_MS = 40_000;
 export const TAIL_GAP_SHARE = 0.5;
 /** Gaps longer than this (silences) do not count toward a device's probe rhythm. */
 export const MAX_RHYTHM_GAP_MS = 120_000;
+/** Default of `silenceBridgeMs`: a phone asleep (WiFi scanning off) can stay silent for ~40 min. */
+export const SILENCE_BRIDGE_MS = 45 * MINUTE_MS;
+/**
+ * Time to cross a zone walked through unheard (a corridor takes about 20 s at walking pace, an
+ * entrance or the pavement in front of it less).
+ */
+export const WALK_MS_PER_ZONE = 15_000;
+/**
+ * A device last heard in a store, and heard there before, stays this share of the zone model's
+ * mean store stay after its last burst (capped at visitIdleMs): stays are exponential in that
+ * model (zone-estimator.ts), so ln 2 makes it the median remaining stay.
+ */
+export const STAY_ON_SHARE = Math.LN2;
 
 export interface PendingSighting {
   device: string;
@@ -185,6 +214,8 @@ export interface OccupancyOptions {
   visitor?: Partial<VisitorRule>;
   /** See SessionOptions.transitEdgeMs (default TRANSIT_EDGE_MS). */
   transitEdgeMs?: number;
+  /** See SessionOptions.silenceBridgeMs (default SILENCE_BRIDGE_MS). */
+  silenceBridgeMs?: number;
 }
 
 export interface MinuteRow {
@@ -211,11 +242,18 @@ export function createOccupancyState(
   const zones = layout?.zones ?? [];
   const outsideZones = new Set(zones.filter((z) => z.kind === 'outside').map((z) => z.id));
   const transitZones = new Set(zones.filter((z) => TRANSIT_KINDS.has(z.kind)).map((z) => z.id));
+  // Without a layout nothing tells inside from the door: no silence is bridged.
+  const arrivalZones =
+    layout === undefined
+      ? undefined
+      : new Set(zones.filter((z) => z.kind === 'outside' || z.kind === 'entrance').map((z) => z.id));
   return {
     sessionOptions: {
+      silenceBridgeMs: SILENCE_BRIDGE_MS,
       ...options,
       outsideZones,
       transitZones,
+      ...(arrivalZones === undefined ? {} : { arrivalZones }),
       visitor: visitorRuleWith(options.visitor),
     },
     options: { ...options },
@@ -302,8 +340,8 @@ function decideStep(state: OccupancyState, d: DeviceState, stepMs: number, rssiD
   // A step already decided, or a device state since forgotten, has nothing waiting.
   if (d.track.stepMs[0] !== stepMs) return;
   const device = d.id;
-  const fromZone = d.track.rootZone;
-  const fromMs = d.track.rootMs;
+  let fromZone = d.track.rootZone;
+  let fromMs = d.track.rootMs;
   const zone = decideOldest(d.track, state.graph, state.estimator);
   const sessions = state.sessions;
   let orphan = false;
@@ -331,17 +369,130 @@ function decideStep(state: OccupancyState, d: DeviceState, stepMs: number, rssiD
     if (link !== undefined) linkDevice(sessions, link.device, device, link.doubtful);
     else orphan = state.graph.arrival[zone] !== 1;
   }
-  if (fromZone >= 0 && stepMs - fromMs <= state.options.visitIdleMs) {
-    // Zones walked through between two bursts were not heard: the shortest walk fills them in.
-    const between = zonesBetween(state.graph, fromZone, zone);
-    for (let i = 0; i < between.length; i++) {
-      const atMs = Math.round(fromMs + ((stepMs - fromMs) * (i + 1)) / (between.length + 1));
-      observeBurst(sessions, device, state.graph.ids[between[i]!]!, atMs, 0, state.sessionOptions, 0, true);
+  const zoneId = state.graph.ids[zone]!;
+  const rhythmMs = Number.isNaN(d.gapMs) ? UNKNOWN_GAP_MS : d.gapMs;
+  const session = sessions.devices.get(device);
+  if (session !== undefined && wouldContinue(sessions, device, zoneId, stepMs, state.sessionOptions)) {
+    if (fromZone < 0) {
+      // Forgotten here during a long silence (or a rotated MAC's first burst): the walk starts
+      // where its visit was last placed.
+      fromZone = zoneIndex(state.graph, session.stayZoneId);
+      fromMs = session.visitLastMs;
     }
+    walkBetween(state, device, fromZone, fromMs, zone, stepMs);
+  } else if (!orphan) {
+    if (session !== undefined) endVisit(sessions, device, state.sessionOptions);
+    walkIn(state, device, zone, stepMs, Math.round(rhythmMs * TAIL_GAP_SHARE));
   }
-  const tailMs = Math.round((Number.isNaN(d.gapMs) ? UNKNOWN_GAP_MS : d.gapMs) * TAIL_GAP_SHARE);
+  let tailMs = Math.round(rhythmMs * TAIL_GAP_SHARE);
+  const stay = sessions.devices.get(device);
+  if (
+    !d.randomized &&
+    state.graph.transit[zone] !== 1 &&
+    stay?.stayZoneId === zoneId &&
+    stay.stayBursts > 0
+  ) {
+    // Heard here before: should no burst follow, the phone fell silent in this store rather than
+    // walked out unheard (see STAY_ON_SHARE). A randomized MAC falling silent more likely rotated.
+    tailMs = Math.max(tailMs, stayOnMs(state));
+  }
   observeBurst(sessions, device, state.graph.ids[zone]!, stepMs, rssiDbm, state.sessionOptions, tailMs);
   if (orphan) markOrphan(sessions, device);
+}
+
+/** How long a phone fallen silent in a store is taken to stay there (see STAY_ON_SHARE). */
+function stayOnMs(state: OccupancyState): number {
+  return Math.min(Math.round(STAY_ON_SHARE * state.estimator.dwellZoneMeanStayMs), state.options.visitIdleMs);
+}
+
+/**
+ * Zones walked through unheard between a burst in `fromZone` at `fromMs` and one in `toZone` at
+ * `toMs`, along the shortest walk, as inferred bursts spread evenly over the gap. Across a silence
+ * bridged (longer than visitIdleMs) the walk takes WALK_MS_PER_ZONE per zone: at once from a
+ * transit zone (nobody lingers in a corridor), just in time to a transit zone, else midway.
+ */
+function walkBetween(
+  state: OccupancyState,
+  device: string,
+  fromZone: number,
+  fromMs: number,
+  toZone: number,
+  toMs: number,
+): void {
+  const graph = state.graph;
+  const between = zonesBetween(graph, fromZone, toZone);
+  const n = between.length;
+  const gapMs = toMs - fromMs;
+  const walkMs = n * WALK_MS_PER_ZONE;
+  const spread = gapMs <= state.options.visitIdleMs || walkMs >= gapMs;
+  const walkFromMs =
+    graph.transit[fromZone] === 1
+      ? fromMs
+      : graph.transit[toZone] === 1
+        ? toMs - walkMs
+        : (fromMs + toMs - walkMs) / 2;
+  for (let i = 0; i < n; i++) {
+    const atMs = spread ? fromMs + (gapMs * (i + 1)) / (n + 1) : walkFromMs + (walkMs * (i + 0.5)) / n;
+    observeBurst(
+      state.sessions,
+      device,
+      graph.ids[between[i]!]!,
+      Math.round(atMs),
+      0,
+      state.sessionOptions,
+      0,
+      true,
+    );
+  }
+}
+
+/**
+ * Opens the visit a burst in `zone` at `atMs` begins, as inferred bursts before it: a device first
+ * heard inside walked in unheard from the street (the nearest outside zone, else entrance), one
+ * zone per WALK_MS_PER_ZONE; one first heard where people arrive was there for about half a probe
+ * interval already (`headMs`).
+ */
+function walkIn(state: OccupancyState, device: string, zone: number, atMs: number, headMs: number): void {
+  const graph = state.graph;
+  const entry = graph.arrival[zone] === 1 ? -1 : nearestEntry(graph, zone);
+  if (entry < 0) {
+    observeBurst(state.sessions, device, graph.ids[zone]!, atMs - headMs, 0, state.sessionOptions, 0, true);
+    return;
+  }
+  const between = zonesBetween(graph, entry, zone);
+  const o = state.sessionOptions;
+  observeBurst(
+    state.sessions,
+    device,
+    graph.ids[entry]!,
+    atMs - (between.length + 1) * WALK_MS_PER_ZONE,
+    0,
+    o,
+    0,
+    true,
+  );
+  for (let i = 0; i < between.length; i++) {
+    const walkMs = (between.length - i) * WALK_MS_PER_ZONE;
+    observeBurst(state.sessions, device, graph.ids[between[i]!]!, atMs - walkMs, 0, o, 0, true);
+  }
+}
+
+/** The outside zone fewest hops from `zone`, else the nearest entrance (lowest index on a tie); -1: none. */
+function nearestEntry(graph: ZoneGraph, zone: number): number {
+  let best = -1;
+  let bestHops = UNREACHABLE_HOPS;
+  for (const kind of [graph.outside, graph.arrival]) {
+    for (let z = 0; z < graph.layoutZones; z++) {
+      if (kind[z] !== 1) continue;
+      const hops = zoneHops(graph, z, zone);
+      if (hops < bestHops) {
+        best = z;
+        bestHops = hops;
+      }
+    }
+    if (best >= 0) return best;
+  }
+  return best;
 }
 
 /**
@@ -464,19 +615,36 @@ function forgetAfterMs(state: OccupancyState): number {
 
 /**
  * Silence after which the engine holds nothing of the devices heard before it that could change
- * what follows: every visit closed (visitIdleMs), every device forgotten, every burst decided and
- * its final minutes counted. Output between two such silences depends only on the sightings in
- * between, so `mallflow recompute` can start afresh at the first sighting after one and give what
- * the live engine gave.
+ * what follows: every visit closed (visitIdleMs, or silenceBridgeMs for one silent inside), every
+ * device forgotten, every burst decided and its final minutes counted (up to the end of the
+ * longest stay after a last burst). Output between two such silences depends only on the
+ * sightings in between, so `mallflow recompute` can start afresh at the first sighting after one
+ * and give what the live engine gave.
  */
 export function quietGapMs(state: OccupancyState): number {
   return (
-    state.options.visitIdleMs +
+    sessionLimitMs(state.sessionOptions) +
     forgetAfterMs(state) +
+    Math.max(MAX_RHYTHM_GAP_MS * TAIL_GAP_SHARE, stayOnMs(state)) +
     state.estimator.lagMs +
     2 * BURST_WINDOW_MS +
     state.options.allowedLatenessMs
   );
+}
+
+/**
+ * The longest a visit or zone stay can begin before the first sighting it comes from: the walk
+ * in from the street to the zone farthest from it, or half the longest probe rhythm (`walkIn`).
+ * What a stretch of sightings derives starts no earlier than this before its first sighting.
+ */
+export function visitLeadMs(state: OccupancyState): number {
+  const graph = state.graph;
+  let leadMs = MAX_RHYTHM_GAP_MS * TAIL_GAP_SHARE;
+  for (let z = 0; z < graph.ids.length; z++) {
+    const entry = graph.arrival[z] === 1 ? -1 : nearestEntry(graph, z);
+    if (entry >= 0) leadMs = Math.max(leadMs, zoneHops(graph, entry, z) * WALK_MS_PER_ZONE);
+  }
+  return leadMs;
 }
 
 /** Every burst of the device is decided: nothing of it is waiting in a queue. */
@@ -558,7 +726,7 @@ function finalizeMinute(
   rows: MinuteRow[],
 ) {
   const endMs = startMs + MINUTE_MS;
-  expireSessions(state.sessions, endMs + state.options.visitIdleMs, state.sessionOptions);
+  expireSessions(state.sessions, endMs + sessionLimitMs(state.sessionOptions), state.sessionOptions);
   const counts = coveredAt(state.sessions, endMs);
   for (const zoneId of zoneIds) {
     rows.push({ bucketMs: startMs, zoneId, devices: counts.get(zoneId) ?? 0, final: true });
@@ -599,11 +767,11 @@ function compactQueues(state: OccupancyState): void {
 }
 
 /**
- * From a minute's start to its final count: once decisions have passed its end by the visit idle
- * gap, nothing can still end before it (the +1 makes "passed" strict).
+ * From a minute's start to its final count: once decisions have passed its end by the longest
+ * silence a visit may outlast, nothing can still end before it (the +1 makes "passed" strict).
  */
 function finalDelayMs(state: OccupancyState): number {
-  return MINUTE_MS + state.options.visitIdleMs + BURST_WINDOW_MS + state.estimator.lagMs + 1;
+  return MINUTE_MS + sessionLimitMs(state.sessionOptions) + BURST_WINDOW_MS + state.estimator.lagMs + 1;
 }
 
 /** The earliest burst completion, decision or final count waiting (Infinity: none). */

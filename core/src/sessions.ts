@@ -9,14 +9,21 @@
 //   open + silence > visitIdleMs          → the stay and the visit close `tailMs` after the last
 //                                          burst (half the device's probe rhythm: it left some time
 //                                          before the burst that did not come; `expireSessions`)
-//   open + burst after > visitIdleMs      → the same close, then a new visit opens
+//   open + burst after > visitIdleMs      → the same close, then a new visit opens; unless the
+//                                          device fell silent inside the mall and is heard again
+//                                          inside (neither zone an arrival zone) within
+//                                          silenceBridgeMs: a phone asleep in a store, not someone
+//                                          who left, who would have crossed an entrance. The
+//                                          visit goes on (a visit silent in an arrival zone
+//                                          closes after visitIdleMs, any other after silenceBridgeMs)
 //   open + link to a successor device     → (a randomized MAC rotated) the session moves to the
 //                                          successor: the visit goes on under its first device;
 //                                          the predecessor's stay closes at the midpoint between
 //                                          its last burst and the successor's first
-// Inferred bursts (zones walked through between two heard bursts) place stays but count no burst.
+// Inferred bursts (zones walked through unheard) place stays but count no burst and never end a
+// visit; they may open one (the walk in before its first burst heard).
 // A closed visit is a passer-by's unless it met the visitor rule (visitor-rule.ts): enough strong
-// bursts within a window, and enough time outside the 'outside' zones.
+// bursts within a window, and enough time outside the 'outside' zones from its first burst heard.
 // Closed stays and visits queue in `closedStays` / `closedVisits` for the shell to write; stays
 // closing over a watched instant (`watchMinute`) are counted there for the final minute rows.
 
@@ -64,6 +71,8 @@ interface DeviceSession {
   visitDevices: number;
   doubtfulLinks: number;
   insideMs: number;
+  /** The visit's first burst heard (Infinity while only inferred ones placed it): insideMs counts from here. */
+  heardFromMs: number;
   orphan: boolean;
   /** The visit met the visitor rule's signal condition. */
   signalMet: boolean;
@@ -107,6 +116,14 @@ export interface SessionOptions {
   /** Zones people cross rather than stay in (corridors, escalators, the street...). */
   transitZones?: ReadonlySet<string>;
   /**
+   * A silence longer than visitIdleMs but at most this long does not end a visit when the device
+   * fell silent inside the mall and is heard again inside: neither its last zone before the
+   * silence nor its first after it is in `arrivalZones`. Default 0: never (nor without arrivalZones).
+   */
+  silenceBridgeMs?: number;
+  /** Zones people enter and leave the mall through (entrances and the street in front of them). */
+  arrivalZones?: ReadonlySet<string>;
+  /**
    * Between a burst in a store and one in a transit zone, the person crossed into the transit
    * zone at most this long before the burst there (or left it at most this long after): the
    * stay boundary moves from the midpoint toward the transit burst. Default TRANSIT_EDGE_MS.
@@ -130,7 +147,9 @@ export function createSessionState(): SessionState {
 const MINUTE_MS = 60_000;
 
 function closeStay(state: SessionState, s: DeviceSession, endMs: number, options: SessionOptions): void {
-  if (options.outsideZones?.has(s.stayZoneId) !== true) s.insideMs += endMs - s.stayStartMs;
+  if (options.outsideZones?.has(s.stayZoneId) !== true) {
+    s.insideMs += Math.max(0, endMs - Math.max(s.stayStartMs, s.heardFromMs));
+  }
   if (state.coverage.size > 0) {
     for (let t = Math.ceil(s.stayStartMs / MINUTE_MS) * MINUTE_MS; t < endMs; t += MINUTE_MS) {
       const counts = state.coverage.get(t);
@@ -181,7 +200,7 @@ export function observeBurst(
   inferred = false,
 ): void {
   let s = state.devices.get(device);
-  if (s !== undefined && atMs - s.visitLastMs > options.visitIdleMs) {
+  if (s !== undefined && !inferred && !continuesVisit(s, zoneId, atMs, options)) {
     closeVisit(state, device, s, options);
     s = undefined;
   }
@@ -193,6 +212,7 @@ export function observeBurst(
       visitDevices: 1,
       doubtfulLinks: 0,
       insideMs: 0,
+      heardFromMs: inferred ? Number.POSITIVE_INFINITY : atMs,
       orphan: false,
       signalMet: false,
       signal: { atMs: [], rssiDbm: [] },
@@ -212,7 +232,10 @@ export function observeBurst(
     return;
   }
   countSignal(s, atMs, rssiDbm, inferred, options);
-  if (!inferred) s.tailMs = tailMs;
+  if (!inferred) {
+    s.tailMs = tailMs;
+    if (s.heardFromMs > atMs) s.heardFromMs = atMs;
+  }
   s.visitLastMs = atMs;
   s.visitBursts += bursts;
   if (zoneId === s.stayZoneId && s.stayDevice === device) {
@@ -228,6 +251,46 @@ export function observeBurst(
   s.stayStartMs = boundaryMs;
   s.stayLastMs = atMs;
   s.stayBursts = bursts;
+}
+
+/** The longest silence any open visit can outlast (an open visit closes after at most this). */
+export function sessionLimitMs(options: SessionOptions): number {
+  const bridgeMs = options.silenceBridgeMs ?? 0;
+  return options.arrivalZones !== undefined && bridgeMs > options.visitIdleMs
+    ? bridgeMs
+    : options.visitIdleMs;
+}
+
+/** The longest silence after which a burst can still continue the visit `s` (see `continuesVisit`). */
+function silenceLimitMs(s: DeviceSession, options: SessionOptions): number {
+  const bridgeMs = options.silenceBridgeMs ?? 0;
+  if (bridgeMs <= options.visitIdleMs || options.arrivalZones?.has(s.stayZoneId) !== false) {
+    return options.visitIdleMs;
+  }
+  return bridgeMs;
+}
+
+/**
+ * A burst in `zoneId` at `atMs` continues the open visit `s`: heard within visitIdleMs, or within
+ * silenceBridgeMs when neither the zone it fell silent in nor `zoneId` is an arrival zone (a phone
+ * asleep in a store, not someone who left and came back: they would have crossed an entrance).
+ */
+function continuesVisit(s: DeviceSession, zoneId: string, atMs: number, options: SessionOptions): boolean {
+  const silentMs = atMs - s.visitLastMs;
+  if (silentMs <= options.visitIdleMs) return true;
+  return silentMs <= silenceLimitMs(s, options) && options.arrivalZones?.has(zoneId) === false;
+}
+
+/** The open visit of `device` would go on with a burst in `zoneId` at `atMs` (see `continuesVisit`). */
+export function wouldContinue(
+  state: SessionState,
+  device: string,
+  zoneId: string,
+  atMs: number,
+  options: SessionOptions,
+): boolean {
+  const s = state.devices.get(device);
+  return s !== undefined && continuesVisit(s, zoneId, atMs, options);
 }
 
 function countSignal(s: DeviceSession, atMs: number, rssiDbm: number, inferred: boolean, o: SessionOptions) {
@@ -289,7 +352,7 @@ export function watchMinute(state: SessionState, atMs: number): void {
 /**
  * Stays per zone covering the watched instant `atMs` (closed ones, and open ones that began by
  * then), and stops watching it. Exact once every visit that could still end before `atMs` has
- * been closed: call `expireSessions` up to `atMs + visitIdleMs` first.
+ * been closed: call `expireSessions` up to `atMs + sessionLimitMs(options)` first.
  */
 export function coveredAt(state: SessionState, atMs: number): Map<string, number> {
   const counts = state.coverage.get(atMs) ?? new Map<string, number>();
@@ -306,12 +369,21 @@ export function markOrphan(state: SessionState, device: string): void {
   if (s !== undefined) s.orphan = true;
 }
 
-/** Closes every visit silent for longer than `visitIdleMs` at `watermarkMs`. */
+/** Closes the open visit of `device`, if any, as silence would. */
+export function endVisit(state: SessionState, device: string, options: SessionOptions): void {
+  const s = state.devices.get(device);
+  if (s !== undefined) closeVisit(state, device, s, options);
+}
+
+/**
+ * Closes every visit silent at `watermarkMs` for longer than `visitIdleMs`, or than
+ * `silenceBridgeMs` when it fell silent outside the arrival zones (it may still be bridged).
+ */
 export function expireSessions(state: SessionState, watermarkMs: number, options: SessionOptions): void {
   if (watermarkMs - state.oldestLastMs <= options.visitIdleMs) return; // nothing can have expired
   let oldest = Number.POSITIVE_INFINITY;
   for (const [device, s] of state.devices) {
-    if (watermarkMs - s.visitLastMs > options.visitIdleMs) closeVisit(state, device, s, options);
+    if (watermarkMs - s.visitLastMs > silenceLimitMs(s, options)) closeVisit(state, device, s, options);
     else if (s.visitLastMs < oldest) oldest = s.visitLastMs;
   }
   state.oldestLastMs = oldest;

@@ -7,7 +7,7 @@ import {
   type OccupancyOptions,
 } from '../../core/src/occupancy.ts';
 import { isRandomizedMac } from '../../core/src/privacy.ts';
-import { drainClosed, type Visit, type ZoneStay } from '../../core/src/sessions.ts';
+import { drainClosed, sessionLimitMs, type Visit, type ZoneStay } from '../../core/src/sessions.ts';
 import type { GroundTruth } from '../../simulators/src/ground-truth.ts';
 import { loadLayoutFile } from '../../simulators/src/load-layout.ts';
 import { createMallSim, type RawWifiSighting } from '../../simulators/src/mall-sim.ts';
@@ -108,8 +108,8 @@ export function runEngineEval(argv: readonly string[]) {
     advanceClock(state, Math.min(toMs, t + CHUNK_MS));
     collect();
   }
-  // Past every decision, final count and visit.
-  advanceClock(state, toMs + options.visitIdleMs + options.allowedLatenessMs + 5 * 60_000);
+  // Past every decision, final count and visit (a visit silent in a store waits for the silence bridge).
+  advanceClock(state, toMs + sessionLimitMs(state.sessionOptions) + options.allowedLatenessMs + 5 * 60_000);
   collect();
   const engineSec = (performance.now() - started) / 1000;
 

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { migrate } from '../../analytics/src/migrate.ts';
 import { logLevelKey, resolveCommandConfig } from '../../core/src/config.ts';
 import { zonedTimeToUtc } from '../../core/src/local-days.ts';
+import { SILENCE_BRIDGE_MS } from '../../core/src/occupancy.ts';
 import { normalizeMac, pseudonymize } from '../../core/src/privacy.ts';
 import { createPool } from '../../infra/src/pg-pool.ts';
 import { createLogger, EXIT_BAD_CONFIG, EXIT_OK, reportCommandConfig } from '../../infra/src/process.ts';
@@ -49,6 +50,12 @@ const EvalConfig = z.object({
     .default(5_000)
     .describe('Analytics allowed lateness'),
   VISIT_IDLE_MS: z.coerce.number().int().positive().default(600_000).describe('Analytics visit idle gap'),
+  SILENCE_BRIDGE_MS: z.coerce
+    .number()
+    .int()
+    .nonnegative()
+    .default(SILENCE_BRIDGE_MS)
+    .describe('Analytics silence bridge inside the mall'),
   LOG_LEVEL: logLevelKey('warn'),
 });
 
@@ -152,6 +159,7 @@ export async function runEval(argv: string[], env: NodeJS.ProcessEnv): Promise<n
       presenceMs: config.PRESENCE_MS,
       allowedLatenessMs: config.ALLOWED_LATENESS_MS,
       visitIdleMs: config.VISIT_IDLE_MS,
+      silenceBridgeMs: config.SILENCE_BRIDGE_MS,
     },
     logger: createLogger('eval', config.LOG_LEVEL),
   }).catch(async (err: unknown) => {

@@ -59,7 +59,7 @@ export const METRIC_DEFINITIONS: Record<string, string> = {
   occupancyNmae:
     "Normalized MAE of per-zone per-minute occupancy: Σ|estimated − true| / Σ true over every zone and scored minute; true = persons present at the minute's end.",
   dwellError:
-    "Median relative error |estimated − true| / true of dwell per store visit (true store intervals of 1 min or more); the estimated dwell is the stay of that person's phone in that store overlapping it most; no such stay counts as 100 %.",
+    "Median relative error |estimated − true| / true of dwell per store visit (true store intervals of 1 min or more, over by the window's end); the estimated dwell is the stay of that person's phone in that store overlapping it most; no such stay counts as 100 %.",
   flowCorrelation:
     'Pearson correlation between the true and the estimated zone-to-zone transition counts, over every pair that appears in either.',
   uniqueVisitors:
@@ -176,7 +176,14 @@ export function scoreEstimates(
   // Dwell per store visit.
   const dwellErrors: number[] = [];
   for (const iv of truth.intervals) {
-    if (!stores.has(iv.zoneId) || iv.endMs - iv.startMs < MINUTE_MS || iv.startMs < fromMs || iv.endMs > toMs)
+    // A store visit still going on when the truth was taken (`open`) has no known dwell yet.
+    if (
+      !stores.has(iv.zoneId) ||
+      iv.endMs - iv.startMs < MINUTE_MS ||
+      iv.startMs < fromMs ||
+      iv.endMs > toMs ||
+      iv.open === true
+    )
       continue;
     const trueDwell = iv.endMs - iv.startMs;
     let best: EstimatedStay | undefined;

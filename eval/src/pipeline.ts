@@ -1,3 +1,4 @@
+import { SILENCE_BRIDGE_MS } from '../../core/src/occupancy.ts';
 import type { MallSim } from '../../simulators/src/mall-sim.ts';
 import { createVirtualClock } from '../../testkit/src/duration.ts';
 import type { TestSystem } from '../../testkit/src/test-system.ts';
@@ -9,7 +10,7 @@ import { createVirtualGateway, type VirtualGateway } from '../../testkit/src/vir
 // gateways send a heartbeat so analytics' event clock follows the simulation.
 
 const MAX_BATCHES_AHEAD = 40;
-/** Beyond the idle gap: the zone decisions' lag (a minute by default) and the last minute's own length. */
+/** Beyond the idle gap or silence bridge: the zone decisions' lag (a minute by default) and the last minute's own length. */
 const FINAL_MARGIN_MS = 5 * 60_000;
 
 export interface PipelineRun {
@@ -66,9 +67,10 @@ export async function runThroughPipeline(options: {
       t = next;
     }
     // Let every open visit close and every minute get its final count: event time moves past the
-    // idle gap, plus a few minutes for the zone decisions' lag, with no more readings.
-    const { visitIdleMs, allowedLatenessMs } = system.occupancy;
-    clock.set(options.toMs + visitIdleMs + allowedLatenessMs + FINAL_MARGIN_MS);
+    // idle gap (or the silence bridge, if longer), plus a few minutes for the zone decisions'
+    // lag, with no more readings.
+    const { visitIdleMs, allowedLatenessMs, silenceBridgeMs = SILENCE_BRIDGE_MS } = system.occupancy;
+    clock.set(options.toMs + Math.max(visitIdleMs, silenceBridgeMs) + allowedLatenessMs + FINAL_MARGIN_MS);
     await heartbeat();
     await system.settle(clock.now(), { timeout: '10m' });
     return { readings };

@@ -44,7 +44,13 @@ export interface TestSystem {
   occupancy: OccupancyOptions;
   logger: Logger;
   /** A virtual mall on this system's broker, starting at `start`. */
-  mall(options: { start: number | string; seed?: number; batchMaxReadings?: number }): Promise<VirtualMall>;
+  mall(options: {
+    start: number | string;
+    seed?: number;
+    batchMaxReadings?: number;
+    /** One gateway for the whole mall (its readings then reach analytics in time order). */
+    singleGatewayId?: string;
+  }): Promise<VirtualMall>;
   /** A recorder of everything gateways publish. */
   record(): Promise<Recorder>;
   /**

@@ -42,8 +42,16 @@ describe('mallflow simulate --script', () => {
     expect(batches.every((b) => b.topic === 'mallflow/v1/small-store/gw/gw-g/wifi')).toBe(true);
     const { conclusions } = out.at(-1);
     const alice = conclusions.zoneStays.filter((s: { device: string }) => s.device === 'alice');
-    // She walked through the aisle between the two stores, heard there or not.
-    expect(alice.map((s: { zoneId: string }) => s.zoneId)).toEqual(['g-fashion', 'g-aisle', 'g-beauty']);
+    // She walked in, between the two stores and out through the aisle, heard there or not.
+    expect(alice.map((s: { zoneId: string }) => s.zoneId)).toEqual([
+      'g-entrance',
+      'g-aisle',
+      'g-fashion',
+      'g-aisle',
+      'g-beauty',
+      'g-aisle',
+      'g-entrance',
+    ]);
     expect(conclusions.visits.filter((v: { device: string }) => v.device === 'alice')).toHaveLength(1);
   });
 

@@ -9,7 +9,8 @@ import { historyLayout } from '../helpers/history-layout.ts';
 
 // The history API's definitions on rows the system wrote itself: virtual phones heard by the
 // mall's sensors, published through gateways and the broker, turned into visits and zone stays by
-// analytics. Alice and Carol come in (Carol from the street), Bob only walks along the street.
+// analytics. Alice and Carol come in (Carol from the street) and walk out through the gate, Bob
+// only walks along the street.
 
 const MALL = 'pipe-mall';
 const DAY = '2026-11-18';
@@ -53,10 +54,18 @@ describe.each(backends())('history of a virtual mall on %s', (backend: Backend) 
     await mall.advance('2m');
     carol.moveTo('shoes');
     await mall.advance('8m');
-    alice.leave(); // 15 min in the mall
-    await mall.advance('7m');
-    carol.leave(); // 22 min
-    await mall.advance('30m');
+    alice.moveTo('hall'); // 15 min in the mall, then out along the hall and through the gate
+    await mall.advance('20s');
+    alice.moveTo('gate');
+    await mall.advance('20s');
+    alice.leave();
+    await mall.advance('6m20s');
+    carol.moveTo('hall'); // 22 min
+    await mall.advance('20s');
+    carol.moveTo('gate');
+    await mall.advance('20s');
+    carol.leave();
+    await mall.advance('50m'); // past the idle gap, and the silence bridge of a visit last heard inside
     await system.settle(mall);
   });
   afterAll(async () => {
@@ -76,8 +85,9 @@ describe.each(backends())('history of a virtual mall on %s', (backend: Backend) 
     expect(visits.map((v) => v.device).sort()).toEqual(Object.values(devices).sort());
     const dwellOf = (device: string) => visits.find((v) => v.device === device)!.dwellMs;
     const visitorDwells = [dwellOf(devices.alice), dwellOf(devices.carol)];
-    expect(Math.abs(visitorDwells[0]! - 15 * MINUTE)).toBeLessThanOrEqual(2 * EDGE_MS);
-    expect(Math.abs(visitorDwells[1]! - 22 * MINUTE)).toBeLessThanOrEqual(2 * EDGE_MS);
+    // Each then took 40 s to walk out.
+    expect(Math.abs(visitorDwells[0]! - 15 * MINUTE - 40_000)).toBeLessThanOrEqual(2 * EDGE_MS);
+    expect(Math.abs(visitorDwells[1]! - 22 * MINUTE - 40_000)).toBeLessThanOrEqual(2 * EDGE_MS);
     // Bob's stays are all in the street; the others' are not.
     const stays = await system.read.zoneStays();
     expect(new Set(stays.filter((s) => s.device === devices.bob).map((s) => s.zoneId))).toEqual(

@@ -99,6 +99,29 @@ describe('scoreEstimates', () => {
     expect(s.uniqueVisitors).toBeCloseTo(0.5, 10);
   });
 
+  it('leaves out a store visit still going on at the end of the truth: its dwell is not known yet', () => {
+    const withOpen: GroundTruth = {
+      ...truth,
+      intervals: [
+        ...truth.intervals,
+        { person: 'p3', zoneId: 'g-entrance', startMs: T0 + 48 * MIN, endMs: T0 + 50 * MIN },
+        { person: 'p3', zoneId: 'g-beauty', startMs: T0 + 50 * MIN, endMs: T0 + 60 * MIN, open: true },
+      ],
+      macs: [...truth.macs, { person: 'p3', mac: 'p3', fromMs: T0 + 48 * MIN, toMs: T0 + 60 * MIN }],
+      visits: [
+        ...truth.visits,
+        { person: 'p3', kind: 'shopper', startMs: T0 + 48 * MIN, endMs: T0 + 60 * MIN, day: '2026-11-18' },
+      ],
+    };
+    const e = perfectEstimates();
+    e.stays.push({ device: 'dev-p3', zoneId: 'g-beauty', startMs: T0 + 50 * MIN, endMs: T0 + 75 * MIN });
+    const dwell = scoreEstimates(layout, withOpen, e, T0, T0 + 60 * MIN, ids).find(
+      (m) => m.key === 'dwellError',
+    )!;
+    expect(dwell.detail).toBe('2 store visits, 0 not found'); // p1's fashion and p2's kids, not p3's beauty
+    expect(dwell.value).toBe(0);
+  });
+
   it('counts a linked visit once, leaves passers-by out and reports the linker’s interval', () => {
     const e = perfectEstimates();
     e.visits.push(

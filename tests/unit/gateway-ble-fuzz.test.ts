@@ -186,7 +186,6 @@ describe('BLE parsers under fuzzing', () => {
   it(`take ${ITERATIONS} random and mutated buffers without throwing and publish only schema-valid values`, () => {
     const decoder = createBleDecoder({ sensorId: 'fuzz-scanner' });
     const accepted = { walked: 0, beacons: 0, scaleFrames: 0, gatt: 0, lines: 0, sightings: 0, scale: 0 };
-    const started = performance.now();
 
     for (let i = 0; i < ITERATIONS; i++) {
       const b = nextBuffer();
@@ -246,7 +245,6 @@ describe('BLE parsers under fuzzing', () => {
       }
     }
 
-    const elapsedMs = performance.now() - started;
     // The fuzzing reached the success paths too, not only the rejections.
     expect(accepted.walked).toBeGreaterThan(10_000);
     expect(accepted.beacons).toBeGreaterThan(1_000);
@@ -255,6 +253,7 @@ describe('BLE parsers under fuzzing', () => {
     expect(accepted.lines).toBeGreaterThan(20_000);
     expect(accepted.sightings).toBeGreaterThan(1_000);
     expect(accepted.scale).toBeGreaterThan(10);
-    expect(elapsedMs).toBeLessThan(10_000);
+    // No time budget here (speed is measured in benchmarks; a loaded CI machine took 18 s): an
+    // input that made a parser hang would run into the test's timeout.
   }, 60_000);
 });

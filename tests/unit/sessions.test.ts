@@ -109,13 +109,16 @@ describe('sessions from sightings through the occupancy engine', () => {
     advanceClock(state, T0 + 60 * MIN);
     closeMinutes(state, []);
     const { stays, visits } = drainClosed(state.sessions);
-    // Store B's stay, the visit's last, ends half a probe interval (10 s) after its last burst.
+    // Store A's stay begins half a probe interval (10 s) before its first burst: the phone was
+    // there before it was first heard. Store B's, the visit's last, goes on for the zone model's
+    // median remaining store stay (ln 2 × 5 min = 208 s) after its last burst: heard there
+    // before, it fell silent there rather than walked out unheard.
     expect(stays.map((s) => [s.zoneId, Math.round((s.endMs - s.startMs) / 1000)])).toEqual([
-      ['store-a', 12 * 60 + 10],
-      ['store-b', 8 * 60 + 10 + 10],
+      ['store-a', 10 + 12 * 60 + 10],
+      ['store-b', 8 * 60 + 10 + 208],
     ]);
     expect(visits).toHaveLength(1);
-    expect(visits[0]!.endMs - visits[0]!.startMs).toBe(20 * MIN + 20_000 + 10_000);
+    expect(Math.round((visits[0]!.endMs - visits[0]!.startMs) / 1000)).toBe(10 + 20 * 60 + 20 + 208);
   });
 
   it('a randomized phone that rotates its MAC in place stays one visit under its first MAC', () => {

@@ -2,7 +2,9 @@ import type pg from 'pg';
 
 // What the engine derived for a mall over a time range (visits and zone stays by start, minutes by
 // bucket), as `mallflow recompute` replaces it: counted, deleted, and the first-seen registry
-// brought back in line with the visits that remain.
+// brought back in line with the visits that remain. Visits and stays may begin up to `leadMs`
+// before the sightings they come from (the walk in, see visitLeadMs): their range is moved back
+// by that much.
 
 export interface DerivedCounts {
   visits: number;
@@ -13,22 +15,28 @@ export interface DerivedCounts {
   deviceMinutes: number;
 }
 
-const range = (fromMs: number, toMs: number) => [new Date(fromMs), new Date(toMs)];
+const range = (fromMs: number, toMs: number, leadMs: number) => [
+  new Date(fromMs),
+  new Date(toMs),
+  new Date(fromMs - leadMs),
+  new Date(toMs - leadMs),
+];
 
 export async function countDerived(
   client: pg.ClientBase,
   mallId: string,
   fromMs: number,
   toMs: number,
+  leadMs = 0,
 ): Promise<DerivedCounts> {
   const r = await client.query<Record<keyof DerivedCounts, string>>({
     text: `SELECT
-      (SELECT count(*) FROM visits WHERE mall_id = $1 AND started_at >= $2 AND started_at < $3) AS "visits",
-      (SELECT count(*) FROM visits WHERE mall_id = $1 AND started_at >= $2 AND started_at < $3 AND passer_by) AS "passerByVisits",
-      (SELECT count(*) FROM zone_stays WHERE mall_id = $1 AND started_at >= $2 AND started_at < $3) AS "zoneStays",
+      (SELECT count(*) FROM visits WHERE mall_id = $1 AND started_at >= $4 AND started_at < $5) AS "visits",
+      (SELECT count(*) FROM visits WHERE mall_id = $1 AND started_at >= $4 AND started_at < $5 AND passer_by) AS "passerByVisits",
+      (SELECT count(*) FROM zone_stays WHERE mall_id = $1 AND started_at >= $4 AND started_at < $5) AS "zoneStays",
       (SELECT count(*) FROM occupancy_minute WHERE mall_id = $1 AND bucket >= $2 AND bucket < $3 AND devices > 0) AS "busyMinuteRows",
       (SELECT coalesce(sum(devices), 0) FROM occupancy_minute WHERE mall_id = $1 AND bucket >= $2 AND bucket < $3) AS "deviceMinutes"`,
-    values: [mallId, ...range(fromMs, toMs)],
+    values: [mallId, ...range(fromMs, toMs, leadMs)],
   });
   const row = r.rows[0]!;
   return {
@@ -46,19 +54,20 @@ export async function deleteDerived(
   mallId: string,
   fromMs: number,
   toMs: number,
+  leadMs = 0,
 ): Promise<string[]> {
-  const values = [mallId, ...range(fromMs, toMs)];
+  const [from, to, sessionsFrom, sessionsTo] = range(fromMs, toMs, leadMs);
   const visits = await client.query<{ device: string }>({
     text: 'DELETE FROM visits WHERE mall_id = $1 AND started_at >= $2 AND started_at < $3 RETURNING device',
-    values,
+    values: [mallId, sessionsFrom, sessionsTo],
   });
   await client.query({
     text: 'DELETE FROM zone_stays WHERE mall_id = $1 AND started_at >= $2 AND started_at < $3',
-    values,
+    values: [mallId, sessionsFrom, sessionsTo],
   });
   await client.query({
     text: 'DELETE FROM occupancy_minute WHERE mall_id = $1 AND bucket >= $2 AND bucket < $3',
-    values,
+    values: [mallId, from, to],
   });
   return [...new Set(visits.rows.map((r) => r.device))];
 }

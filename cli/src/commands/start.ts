@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { loadLayoutFiles } from '../../../analytics/src/adapters/layout-files.ts';
 import { MAINTENANCE_KEYS, OCCUPANCY_KEYS, occupancyOptionsFrom } from '../../../analytics/src/config.ts';
 import { migrate } from '../../../analytics/src/migrate.ts';
+import { newestWifiSightingMs } from '../../../analytics/src/sql/read-sightings.ts';
 import { logLevelKey, resolveCommandConfig } from '../../../core/src/config.ts';
 import { type EmbeddedDb, startEmbeddedDb } from '../../../infra/src/embedded-db.ts';
 import { createPool } from '../../../infra/src/pg-pool.ts';
@@ -139,11 +140,15 @@ export async function runStart(argv: string[], env: NodeJS.ProcessEnv): Promise<
         fail();
       },
     });
+    // On a database that already holds a run, the simulated mall goes on after it: a run faster
+    // than real time ends ahead of the clock, and starting behind it would make every reading late.
+    const storedUntilMs = await newestWifiSightingMs(pool, layout.id, 0);
     const source = createSimSource({
       layout,
       seed: config.SIM_SEED,
       speed: config.SIM_SPEED,
       warmupMs: config.SIM_WARMUP_MIN * 60_000,
+      nowMs: Math.max(Date.now(), (storedUntilMs ?? 0) + 1_000),
       arrivalsPerHour: config.SIM_ARRIVALS_PER_HOUR,
       route: (sensorId) => stack.gatewayOfSensor(sensorId),
     });
