@@ -6,6 +6,7 @@ import { copySightings, sightingCopyLines } from '../analytics/src/sql/copy-sigh
 import { insertSightings, toSightingColumns } from '../analytics/src/sql/insert-sightings.ts';
 import type { Layout } from '../core/src/layout.ts';
 import type { WifiReading } from '../core/src/messages.ts';
+import { createOccupancyState, quietGapMs } from '../core/src/occupancy.ts';
 import { gatewayTopic } from '../core/src/topics.ts';
 import { startTestSystem } from '../testkit/src/test-system.ts';
 import { chunk, fmt } from './fixtures.ts';
@@ -22,11 +23,13 @@ import { makeMallReadings } from './mall-readings.ts';
 // shoppers dwelling and walking the layout. The earlier synthetic fixture (each reading its own
 // burst, a device hopping to an unrelated sensor every 74 s, a randomized flag per reading) cost
 // the zone estimator ~10× a real burst and made ~0.24 zone stays per reading; a mall makes far fewer.
-// The run is time-compressed (a minute and a half of 5,000 phones in seconds) as any throughput
-// test is; per reading the work is the mall's or more: every phone is new to the worker and its
-// visit is closed after ~40 readings (a phone gives ~1,700 in an hour's visit), so there is more
-// device setup, linking and session output per reading than in a day's run, not less; a busier
-// mall writes fewer minute rows per reading, not more.
+// The run is time-compressed (~6.5 minutes of ~1,200 phones in seconds) as any throughput test
+// is; per reading the work is the mall's or more: every phone is new to the worker and its whole
+// visit is closed after ~170 readings (a phone gives ~1,700 in an hour's visit), so there is more
+// device setup, linking and session output per reading than in a day's run (~0.05 stays and
+// visits per reading here; ~0.005 over a day), not less; a busier mall writes fewer minute rows
+// per reading, not more. BENCH_SHOPPERS sets the shoppers inside at the start (default 1,000;
+// 5,000 gives ~0.17 stays and visits per reading).
 //
 // Baseline, same run and same database: the same rows written directly by one writer with no
 // broker, validation or analytics: a raw COPY in 5,000-row statements on the PostgreSQL server
@@ -36,8 +39,10 @@ import { makeMallReadings } from './mall-readings.ts';
 const BATCH_READINGS = 500;
 const RAW_BATCH_ROWS = 5_000;
 const MAX_IN_FLIGHT_PER_GATEWAY = 16;
-/** Past the last reading's visit end: the zone estimator's lag, the last minute, margin. */
-const SESSION_CLOSE_MARGIN_MS = 5 * 60_000;
+/** Shoppers inside at the start (the simulator adds its arrivals, passers-by and staff). */
+const SHOPPERS = Number(process.env.BENCH_SHOPPERS ?? 1_000);
+/** Past the silence after which the engine has closed every visit (`quietGapMs`): a margin. */
+const SESSION_CLOSE_MARGIN_MS = 60_000;
 /** The worker's defaults (`mallflow analytics` with no settings). */
 const PRODUCTION_OCCUPANCY = occupancyOptionsFrom(z.object(OCCUPANCY_KEYS).parse({}));
 const PRODUCTION_LIVE_INTERVAL_MS = AnalyticsConfig.shape.LIVE_INTERVAL_MS.parse(undefined);
@@ -56,6 +61,8 @@ export interface IngestResult {
   readingsPerMessage: number;
   stays: number;
   visits: number;
+  /** Event time the readings span. */
+  eventMinutes: number;
 }
 
 export type RawMethod = 'copy' | 'insert';
@@ -91,7 +98,7 @@ export async function benchIngest(
   rows: number,
   method: RawMethod,
 ): Promise<IngestResult> {
-  const { byGateway, lastHeardAtMs, devices } = makeMallReadings(layout, rows);
+  const { byGateway, lastHeardAtMs, devices, eventMinutes } = makeMallReadings(layout, rows, SHOPPERS);
   const readings = [...byGateway.values()].flat();
   // Warm the database (and, embedded, the WASM heap) so neither measured run pays for it alone.
   await rawWrite(pool, layout.id, readings.slice(0, Math.min(rows, 20_000)), method);
@@ -121,7 +128,8 @@ export async function benchIngest(
   const messages = gateways.reduce((n, g) => n + g.payloads.length, 0);
   // Every stay and visit these readings make is part of the work: after the last batch, each
   // gateway's heartbeat moves the mall's clock on until all of them have ended and been written.
-  const heartbeatAtMs = lastHeardAtMs + PRODUCTION_OCCUPANCY.visitIdleMs + SESSION_CLOSE_MARGIN_MS;
+  const heartbeatAtMs =
+    lastHeardAtMs + quietGapMs(createOccupancyState(PRODUCTION_OCCUPANCY, layout)) + SESSION_CLOSE_MARGIN_MS;
 
   const started = performance.now();
   await Promise.all(
@@ -175,12 +183,13 @@ export async function benchIngest(
     readingsPerMessage: BATCH_READINGS,
     stays: stats.staysWritten,
     visits: stats.visitsWritten,
+    eventMinutes,
   };
 }
 
 export function printIngest(label: string, r: IngestResult): void {
   console.log(
-    `ingest ${label.padEnd(9)} rows=${fmt(r.rows)} from ${fmt(r.devices)} devices  ` +
+    `ingest ${label.padEnd(9)} rows=${fmt(r.rows)} from ${fmt(r.devices)} devices over ${r.eventMinutes.toFixed(1)} min  ` +
       `end-to-end=${fmt(r.e2eRowsPerSec)} rows/s (${fmt(r.messagesPerSec)} msg/s × ${r.readingsPerMessage} readings; ` +
       `${fmt(r.stays)} zone stays, ${fmt(r.visits)} visits written; committed alone ${fmt(r.committedRowsPerSec)} rows/s)  ` +
       `raw ${r.method === 'copy' ? 'COPY' : 'insert (no COPY over pglite-socket)'}=${fmt(r.rawRowsPerSec)} rows/s  ` +

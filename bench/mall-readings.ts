@@ -14,7 +14,7 @@ export function makeMallReadings(
   layout: Layout,
   count: number,
   shoppers = 5_000,
-): { byGateway: Map<string, WifiReading[]>; lastHeardAtMs: number; devices: number } {
+): { byGateway: Map<string, WifiReading[]>; lastHeardAtMs: number; devices: number; eventMinutes: number } {
   // Saturday 2026-11-21, 15:00 in Shanghai.
   const startMs = Date.UTC(2026, 10, 21, 7, 0);
   const sim = createMallSim({ layout, seed: 42, startMs, initialShoppers: shoppers });
@@ -43,5 +43,10 @@ export function makeMallReadings(
       taken++;
     }
   }
-  return { byGateway, lastHeardAtMs, devices: identity.size };
+  return {
+    byGateway,
+    lastHeardAtMs,
+    devices: identity.size,
+    eventMinutes: (lastHeardAtMs - startMs) / 60_000,
+  };
 }
