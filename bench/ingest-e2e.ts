@@ -1,49 +1,71 @@
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import mqtt from 'mqtt';
 import type pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
+import { z } from 'zod';
+import { AnalyticsConfig, OCCUPANCY_KEYS, occupancyOptionsFrom } from '../analytics/src/config.ts';
+import { copySightings, sightingCopyLines } from '../analytics/src/sql/copy-sightings.ts';
 import { insertSightings, toSightingColumns } from '../analytics/src/sql/insert-sightings.ts';
 import type { Layout } from '../core/src/layout.ts';
 import type { WifiReading } from '../core/src/messages.ts';
+import { createOccupancyState, quietGapMs } from '../core/src/occupancy.ts';
 import { gatewayTopic } from '../core/src/topics.ts';
 import { startTestSystem } from '../testkit/src/test-system.ts';
-import { chunk, fmt, makeReadings } from './fixtures.ts';
+import { chunk, fmt } from './fixtures.ts';
+import { makeMallReadings } from './mall-readings.ts';
 
-// End-to-end ingest: gateways publish pre-built batches (QoS 1) to a real Aedes, the analytics
-// worker validates and commits them; measured from the first publish to the last committed row.
+// End-to-end ingest: one gateway per floor publishes a simulated busy mall's readings in batches
+// (QoS 1, 16 in flight, as the gateway's outbox sends) to a real Aedes; the analytics worker,
+// with the production settings, validates, commits, places each burst and sessionizes. Measured
+// from the first publish until every reading is committed AND every zone stay, visit and minute
+// they make is written: after the last batch, the gateways' heartbeats move the mall's clock past
+// the end of every visit, so the session output of the readings is inside the measured time.
+//
+// The readings are the simulator's (`mall-readings.ts`): bursts heard by the nearby sensors,
+// shoppers dwelling and walking the layout. The earlier synthetic fixture (each reading its own
+// burst, a device hopping to an unrelated sensor every 74 s, a randomized flag per reading) cost
+// the zone estimator ~10× a real burst and made ~0.24 zone stays per reading; a mall makes far fewer.
+// The run is time-compressed (~6.5 minutes of ~1,200 phones in seconds) as any throughput test
+// is; per reading the work is the mall's or more: every phone is new to the worker and its whole
+// visit is closed after ~170 readings (a phone gives ~1,700 in an hour's visit), so there is more
+// device setup, linking and session output per reading than in a day's run (~0.05 stays and
+// visits per reading here; ~0.005 over a day), not less; a busier mall writes fewer minute rows
+// per reading, not more. BENCH_SHOPPERS sets the shoppers inside at the start (default 1,000;
+// 5,000 gives ~0.17 stays and visits per reading).
+//
 // Baseline, same run and same database: the same rows written directly by one writer with no
-// broker or validation: a raw COPY in 5,000-row statements on the PostgreSQL server (the issue's
-// yardstick), and on the embedded database, whose socket server cannot carry COPY, the same
-// rows as multi-row unnest INSERTs in 5,000-row transactions.
+// broker, validation or analytics: a raw COPY in 5,000-row statements on the PostgreSQL server
+// (the issue's yardstick), and on the embedded database, whose socket server cannot carry COPY,
+// the same rows as multi-row unnest INSERTs in 5,000-row transactions.
 
 const BATCH_READINGS = 500;
-const SIGHTING_COLUMNS =
-  'time, mall_id, gateway_id, sensor_id, kind, device, rssi_dbm, randomized, frame_seq, ie_fingerprint';
 const RAW_BATCH_ROWS = 5_000;
-const GATEWAYS = 4;
 const MAX_IN_FLIGHT_PER_GATEWAY = 16;
+/** Shoppers inside at the start (the simulator adds its arrivals, passers-by and staff). */
+const SHOPPERS = Number(process.env.BENCH_SHOPPERS ?? 1_000);
+/** Past the silence after which the engine has closed every visit (`quietGapMs`): a margin. */
+const SESSION_CLOSE_MARGIN_MS = 60_000;
+/** The worker's defaults (`mallflow analytics` with no settings). */
+const PRODUCTION_OCCUPANCY = occupancyOptionsFrom(z.object(OCCUPANCY_KEYS).parse({}));
+const PRODUCTION_LIVE_INTERVAL_MS = AnalyticsConfig.shape.LIVE_INTERVAL_MS.parse(undefined);
 
 export interface IngestResult {
   rows: number;
+  devices: number;
+  /** Readings committed and their stays, visits and minutes written. */
   e2eRowsPerSec: number;
+  /** Readings committed (the stays and visits of the last ones still open). */
+  committedRowsPerSec: number;
   rawRowsPerSec: number;
   ratio: number;
   method: RawMethod;
   messagesPerSec: number;
   readingsPerMessage: number;
+  stays: number;
+  visits: number;
+  /** Event time the readings span. */
+  eventMinutes: number;
 }
 
 export type RawMethod = 'copy' | 'insert';
-
-/** One COPY text line per reading (tab-separated, `\N` for NULL). */
-function copyLines(mallId: string, part: readonly WifiReading[]): string {
-  let text = '';
-  for (const r of part) {
-    text += `${new Date(r.heardAt).toISOString()}\t${mallId}\traw\t${r.sensorId}\twifi\t${r.device}\t${r.rssiDbm}\t${r.randomized ? 't' : 'f'}\t\\N\t\\N\n`;
-  }
-  return text;
-}
 
 async function rawWrite(
   pool: pg.Pool,
@@ -57,8 +79,7 @@ async function rawWrite(
     const client = await pool.connect();
     try {
       if (method === 'copy') {
-        const copy = client.query(copyFrom(`COPY sightings (${SIGHTING_COLUMNS}) FROM STDIN`));
-        await pipeline(Readable.from([copyLines(mallId, part)]), copy);
+        await copySightings(client, [sightingCopyLines(mallId, 'raw', 'wifi', part)]);
       } else {
         await client.query('BEGIN');
         await insertSightings(client, mallId, 'raw', 'wifi', toSightingColumns(part));
@@ -77,78 +98,100 @@ export async function benchIngest(
   rows: number,
   method: RawMethod,
 ): Promise<IngestResult> {
-  const readings = makeReadings(
-    rows,
-    layout.sensors.map((s) => s.id),
-  );
+  const { byGateway, lastHeardAtMs, devices, eventMinutes } = makeMallReadings(layout, rows, SHOPPERS);
+  const readings = [...byGateway.values()].flat();
   // Warm the database (and, embedded, the WASM heap) so neither measured run pays for it alone.
   await rawWrite(pool, layout.id, readings.slice(0, Math.min(rows, 20_000)), method);
   const rawRowsPerSec = await rawWrite(pool, layout.id, readings, method);
   await pool.query('TRUNCATE sightings, ingested_batches');
 
-  const gatewayIds = Array.from({ length: GATEWAYS }, (_, i) => `gw-bench-${i}`);
-  const system = await startTestSystem({ layout, pool });
+  const system = await startTestSystem({
+    layout,
+    pool,
+    occupancy: PRODUCTION_OCCUPANCY,
+    liveIntervalMs: PRODUCTION_LIVE_INTERVAL_MS,
+  });
   const { broker, analytics } = system;
-  const clients = await Promise.all(
-    gatewayIds.map(async (g) =>
-      mqtt.connectAsync(broker.url, {
+  const gateways = await Promise.all(
+    [...byGateway.entries()].map(async ([gw, mine]) => {
+      const client = await mqtt.connectAsync(broker.url, {
         protocolVersion: 4,
         reconnectPeriod: 0,
-        ...(await broker.addGateway(layout.id, g)),
-      }),
-    ),
+        ...(await broker.addGateway(layout.id, gw)),
+      });
+      const payloads = chunk(mine, BATCH_READINGS).map((b, i) =>
+        JSON.stringify({ v: 1, gw, seq: i + 1, sentAt: Date.now(), readings: b }),
+      );
+      return { gw, client, payloads };
+    }),
   );
-  const batches = chunk(readings, BATCH_READINGS);
-  const payloads = batches.map((b, i) => {
-    const gw = gatewayIds[i % GATEWAYS]!;
-    return {
-      gw,
-      topic: gatewayTopic(layout.id, gw, 'wifi'),
-      body: JSON.stringify({ v: 1, gw, seq: i + 1, sentAt: Date.now(), readings: b }),
-    };
-  });
+  const messages = gateways.reduce((n, g) => n + g.payloads.length, 0);
+  // Every stay and visit these readings make is part of the work: after the last batch, each
+  // gateway's heartbeat moves the mall's clock on until all of them have ended and been written.
+  const heartbeatAtMs =
+    lastHeardAtMs + quietGapMs(createOccupancyState(PRODUCTION_OCCUPANCY, layout)) + SESSION_CLOSE_MARGIN_MS;
 
   const started = performance.now();
   await Promise.all(
-    clients.map(async (client, g) => {
-      const mine = payloads.filter((p) => p.gw === gatewayIds[g]);
+    gateways.map(async ({ gw, client, payloads }) => {
+      const topic = gatewayTopic(layout.id, gw, 'wifi');
       const inFlight = new Set<Promise<unknown>>();
-      for (const p of mine) {
-        const sent = client.publishAsync(p.topic, p.body, { qos: 1 });
+      for (const body of payloads) {
+        const sent = client.publishAsync(topic, body, { qos: 1 });
         inFlight.add(sent);
         void sent.finally(() => inFlight.delete(sent));
         if (inFlight.size >= MAX_IN_FLIGHT_PER_GATEWAY) await Promise.race(inFlight);
       }
       await Promise.all(inFlight);
+      const status = { v: 1, gw, state: 'online', at: heartbeatAtMs };
+      await client.publishAsync(gatewayTopic(layout.id, gw, 'status'), JSON.stringify(status), { qos: 1 });
     }),
   );
   while (analytics.stats().readings < rows) {
     system.assertHealthy();
     await new Promise((r) => setTimeout(r, 5));
   }
+  const committedSec = (performance.now() - started) / 1000;
+  while ((analytics.eventTimeMs(layout.id) ?? 0) < heartbeatAtMs) {
+    system.assertHealthy();
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  // Stopping, the worker writes its last tick at once: the stays, visits and minutes the
+  // heartbeats closed (rather than waiting up to a tick interval for the next one).
+  await analytics.close();
+  system.assertHealthy();
   const seconds = (performance.now() - started) / 1000;
   const stored = Number((await pool.query('SELECT count(*) AS n FROM sightings')).rows[0].n);
   if (stored !== rows) throw new Error(`expected ${rows} rows, found ${stored}`);
+  const stats = analytics.stats();
 
-  await Promise.all(clients.map((c) => c.endAsync()));
+  await Promise.all(gateways.map((g) => g.client.endAsync()));
   await system.close();
-  await pool.query('TRUNCATE sightings, ingested_batches, occupancy_minute, occupancy_live');
+  await pool.query(
+    'TRUNCATE sightings, ingested_batches, occupancy_minute, occupancy_live, zone_stays, visits, device_first_seen',
+  );
   const e2eRowsPerSec = rows / seconds;
   return {
     rows,
+    devices,
     e2eRowsPerSec,
+    committedRowsPerSec: rows / committedSec,
     rawRowsPerSec,
     ratio: e2eRowsPerSec / rawRowsPerSec,
     method,
-    messagesPerSec: batches.length / seconds,
+    messagesPerSec: messages / seconds,
     readingsPerMessage: BATCH_READINGS,
+    stays: stats.staysWritten,
+    visits: stats.visitsWritten,
+    eventMinutes,
   };
 }
 
 export function printIngest(label: string, r: IngestResult): void {
   console.log(
-    `ingest ${label.padEnd(9)} rows=${fmt(r.rows)}  end-to-end=${fmt(r.e2eRowsPerSec)} rows/s ` +
-      `(${fmt(r.messagesPerSec)} msg/s × ${r.readingsPerMessage} readings)  ` +
+    `ingest ${label.padEnd(9)} rows=${fmt(r.rows)} from ${fmt(r.devices)} devices over ${r.eventMinutes.toFixed(1)} min  ` +
+      `end-to-end=${fmt(r.e2eRowsPerSec)} rows/s (${fmt(r.messagesPerSec)} msg/s × ${r.readingsPerMessage} readings; ` +
+      `${fmt(r.stays)} zone stays, ${fmt(r.visits)} visits written; committed alone ${fmt(r.committedRowsPerSec)} rows/s)  ` +
       `raw ${r.method === 'copy' ? 'COPY' : 'insert (no COPY over pglite-socket)'}=${fmt(r.rawRowsPerSec)} rows/s  ` +
       `ratio=${r.ratio.toFixed(2)}${r.method === 'copy' ? ' (target 0.5)' : ''}`,
   );

@@ -8,17 +8,29 @@ import { benchSimScale, printSimScale } from './sim-scale.ts';
 
 // `npm run bench`: prints each figure next to its baseline measured in the same run.
 // BENCH_ROWS sets the ingest size; TEST_DATABASE_URL adds the PostgreSQL server to the embedded database.
+// Arguments pick benchmarks by name (`npm run bench -- ingest history`); none runs them all.
+
+const BENCHES = ['engine', 'sim', 'pcap', 'ingest', 'history'] as const;
+const picked = process.argv.slice(2);
+const unknown = picked.filter((p) => !(BENCHES as readonly string[]).includes(p));
+if (unknown.length > 0) {
+  console.error(`unknown benchmark ${unknown.join(', ')}: choose from ${BENCHES.join(', ')}`);
+  process.exit(2);
+}
+const runs = (name: (typeof BENCHES)[number]) => picked.length === 0 || picked.includes(name);
 
 const rows = Number(process.env.BENCH_ROWS ?? 200_000);
 const layout = loadShippedLayout('joy-city');
 
-benchOccupancyEngine(200_000); // JIT warm-up: the measured run below is the steady state
-printOccupancyEngine(benchOccupancyEngine(1_000_000));
-printSimScale(benchSimScale());
-printPcapParse(await benchPcapParse());
+if (runs('engine')) {
+  benchOccupancyEngine(200_000); // JIT warm-up: the measured run below is the steady state
+  printOccupancyEngine(benchOccupancyEngine(1_000_000));
+}
+if (runs('sim')) printSimScale(benchSimScale());
+if (runs('pcap')) printPcapParse(await benchPcapParse());
 
 await prepareTemplates();
-for (const backend of ['embedded', 'server'] as const) {
+for (const backend of runs('ingest') ? (['embedded', 'server'] as const) : []) {
   if (backend === 'server' && !process.env.TEST_DATABASE_URL) {
     console.log('ingest server    skipped: set TEST_DATABASE_URL to measure the PostgreSQL server too');
     continue;
@@ -31,4 +43,4 @@ for (const backend of ['embedded', 'server'] as const) {
   }
 }
 
-await benchHistoryQueries(layout); // prints each backend's figures as it goes
+if (runs('history')) await benchHistoryQueries(layout); // prints each backend's figures as it goes

@@ -9,6 +9,7 @@ import { createMqttSource, type MqttSource } from './adapters/mqtt-source.ts';
 import { createIngest, type IngestStats } from './ingest.ts';
 import { runMaintenance, schemaUsesTimescale } from './maintenance.ts';
 import { withRetry } from './retry.ts';
+import { detectSightingsWrite } from './sql/copy-sightings.ts';
 import { recordVisitorRule } from './sql/engine-settings.ts';
 
 // The analytics worker: MQTT source → ingest → database, plus a live ticker that writes closed
@@ -50,7 +51,17 @@ export interface Analytics {
 export async function createAnalytics(options: AnalyticsOptions): Promise<Analytics> {
   const log = options.logger;
   let stopping = false;
+  const sightingsWrite = await detectSightingsWrite(options.pool);
+  const timescale = await schemaUsesTimescale(options.pool);
+  log.info(
+    { timescale, sightingsWrite },
+    `storage: ${timescale ? 'TimescaleDB (hypertables, continuous aggregates)' : 'plain PostgreSQL (no TimescaleDB: same tables, rollups filled by maintenance)'}; ` +
+      (sightingsWrite === 'copy'
+        ? 'sightings written with COPY'
+        : 'sightings written with multi-row inserts (the embedded database cannot carry COPY)'),
+  );
   const ingest = createIngest({
+    sightingsWrite,
     pool: options.pool,
     layouts: options.layouts,
     occupancy: options.occupancy,
@@ -97,12 +108,15 @@ export async function createAnalytics(options: AnalyticsOptions): Promise<Analyt
   let maintaining: Promise<void> | undefined;
   let maintenanceTimer: NodeJS.Timeout | undefined;
   if (maintenanceOptions && maintenanceOptions.intervalMs > 0) {
-    const timescale = await schemaUsesTimescale(options.pool);
     const kpiMalls = { timeZoneByMall: new Map(options.layouts.map((l) => [l.id, l.timezone])) };
     const runMaintenanceOnce = () => {
       if (maintaining || stopping) return;
       const startedMs = Date.now();
-      maintaining = runMaintenance(options.pool, { timescale, kpiMalls, ...maintenanceOptions }, startedMs)
+      maintaining = runMaintenance(
+        options.pool,
+        { timescale, kpiMalls, dailyRollupMalls: kpiMalls.timeZoneByMall, ...maintenanceOptions },
+        startedMs,
+      )
         .then((result) => log.info({ ...result, tookMs: Date.now() - startedMs }, 'storage maintenance done'))
         .catch((err: unknown) => {
           // Maintenance can wait for its next turn; ingest must not stop for it.

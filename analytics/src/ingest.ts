@@ -19,6 +19,7 @@ import { createFreeTime } from './free-time.ts';
 import { createMallStates, type MallState } from './mall-state.ts';
 import { type RestoreSummary, restoreMall } from './restore.ts';
 import { withRetry } from './retry.ts';
+import type { SightingsWrite } from './sql/copy-sightings.ts';
 import type { DeadLetter } from './sql/dead-letter.ts';
 import { writeEngineOutput } from './sql/engine-output.ts';
 import { upsertOccupancyLive } from './sql/upsert-occupancy.ts';
@@ -91,6 +92,8 @@ export interface IngestOptions {
   /** A commit failed for good: the worker must stop (what it holds stays unacknowledged). */
   onFatal(err: unknown): void;
   clock?: { now(): number };
+  /** How sightings are written: COPY where the database carries it (`detectSightingsWrite`). */
+  sightingsWrite: SightingsWrite;
   /** Wall time between engine checkpoints; 0: only when asked (at shutdown). Default 60 s. */
   checkpointIntervalMs?: number;
 }
@@ -124,7 +127,7 @@ export function toStorablePayload(payload: Buffer): string {
 }
 
 export function createIngest(options: IngestOptions): Ingest {
-  const { pool, logger: log, isStopping } = options;
+  const { pool, logger: log, isStopping, sightingsWrite } = options;
   const clock = options.clock ?? Date;
   const malls = createMallStates(options.layouts, options.occupancy);
   const lastArrivalWallMs = new Map<string, number>();
@@ -189,6 +192,7 @@ export function createIngest(options: IngestOptions): Ingest {
           client,
           batches.map((e) => e.group),
           letters,
+          sightingsWrite,
         );
         await client.query('COMMIT');
         client.off('error', ignoreConnectionError);

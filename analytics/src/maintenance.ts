@@ -1,15 +1,17 @@
 import type pg from 'pg';
+import { type DailyRollupResult, refreshDailyRollups } from './sql/daily-rollups.ts';
 import { refreshDailyKpis } from './sql/refresh-daily-kpis.ts';
 
 // Storage maintenance, run by the analytics worker on a timer because the embedded TimescaleDB
 // has no background workers (and a plain PostgreSQL has no policies at all). One run:
 //   1. rollups: refresh the hourly continuous aggregates (TimescaleDB) or upsert the hourly
 //      sightings table from the raw rows (plain PostgreSQL), from a little before where the last
-//      run stopped up to the last whole hour, never below the retention cut-off;
+//      run stopped up to the last whole hour, never below the retention cut-off; then the daily
+//      rollups per mall and local day (`sql/daily-rollups.ts`);
 //   2. compression (TimescaleDB): compress raw sighting chunks older than `compressAfterDays`,
 //      chunk by chunk (compressing from inside a query that scans the hypertable is a trap);
-//   3. retention: drop raw sighting chunks (or delete rows) older than `rawRetentionDays`. The
-//      rollups of that time were refreshed in step 1 and are kept.
+//   3. retention: drop raw sighting chunks (or delete rows) older than `rawRetentionDays`, and the
+//      batch ledger's rows of that age. The rollups of that time were refreshed in step 1 and are kept.
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -23,6 +25,8 @@ export interface MaintenanceOptions {
   compressAfterDays: number;
   /** Malls whose daily KPIs are rolled up (`kpi_daily`): their time zone. */
   kpiMalls?: { timeZoneByMall: ReadonlyMap<string, string> };
+  /** Malls whose daily rollups (occupancy_daily, sightings_daily) are kept: their time zone. */
+  dailyRollupMalls?: ReadonlyMap<string, string>;
 }
 
 /** Days re-rolled each run: visits close after the idle gap, a day's last ones after midnight. */
@@ -46,6 +50,9 @@ export interface MaintenanceResult {
   droppedChunks: number;
   deletedRows: number;
   kpiDays: number;
+  dailyRollups?: DailyRollupResult;
+  /** Batch ledger rows older than the raw retention, deleted. */
+  ledgerRowsDeleted?: number;
 }
 
 async function rollUp(pool: pg.Pool, timescale: boolean, fromMs: number, toMs: number): Promise<void> {
@@ -120,7 +127,17 @@ export async function runMaintenance(
     );
   }
 
+  const dailyRollups =
+    options.dailyRollupMalls &&
+    (await refreshDailyRollups(pool, {
+      timescale: options.timescale,
+      timeZoneByMall: options.dailyRollupMalls,
+      nowMs,
+      retentionCutMs,
+    }));
+
   const result: MaintenanceResult = {
+    ...(dailyRollups && { dailyRollups }),
     rolledUpFromMs: fromMs,
     rolledUpToMs: toMs,
     compressedChunks: 0,
@@ -153,5 +170,10 @@ export async function runMaintenance(
     const deleted = await pool.query('DELETE FROM sightings WHERE time < $1', [new Date(retentionCutMs)]);
     result.deletedRows = deleted.rowCount ?? 0;
   }
+  // The ledger only has to recognise redeliveries and replays: it goes with the raw rows.
+  const ledger = await pool.query('DELETE FROM ingested_batches WHERE received_at < $1', [
+    new Date(retentionCutMs),
+  ]);
+  result.ledgerRowsDeleted = ledger.rowCount ?? 0;
   return result;
 }

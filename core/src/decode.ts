@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { type AnyBatch, type GatewayStatus, MESSAGES } from './messages.ts';
 import { type ParsedTopic, parseGatewayTopic } from './topics.ts';
+import { isPlainWifiBatch } from './wifi-batch-check.ts';
 
 // Turning an MQTT message into a typed batch, or into the reason it is not one. A bad device
 // message is data, not an exception: the shell dead-letters it with this reason and moves on.
@@ -34,9 +35,13 @@ export function decodeGatewayMessage(topicName: string, payload: string): Decode
   } catch (err) {
     return { ok: false, topic, reason: `invalid JSON: ${(err as Error).message}` };
   }
-  const parsed = MESSAGES[topic.kind].safeParse(json);
-  if (!parsed.success) return { ok: false, topic, reason: `schema: ${describeIssues(parsed.error)}` };
-  const message = parsed.data as AnyBatch | GatewayStatus;
+  let message: AnyBatch | GatewayStatus;
+  if (topic.kind === 'wifi' && isPlainWifiBatch(json)) message = json;
+  else {
+    const parsed = MESSAGES[topic.kind].safeParse(json);
+    if (!parsed.success) return { ok: false, topic, reason: `schema: ${describeIssues(parsed.error)}` };
+    message = parsed.data as AnyBatch | GatewayStatus;
+  }
   if (message.gw !== topic.gatewayId) {
     return {
       ok: false,

@@ -57,10 +57,20 @@ export const Sensor = z.object({
   y: z.number(),
 });
 
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: name });
+    return true;
+  } catch {
+    return false; // RangeError: not a time zone Intl knows
+  }
+}
+
 export const LayoutFile = z.object({
   id: Id,
   name: z.string().min(1),
-  timezone: z.string().default('UTC'),
+  /** IANA time zone of the mall: its local days (history, daily rollups) and opening hours. */
+  timezone: z.string().default('UTC').refine(isTimeZone, 'must be an IANA time zone such as "Asia/Shanghai"'),
   floors: z.array(Floor).min(1),
   zones: z.array(Zone).min(1),
   /** Undirected pairs of zones a person can walk between directly. */

@@ -26,6 +26,8 @@ export interface TestSystemOptions {
   pool?: pg.Pool;
   /** Analytics settings; defaults suit stories on a virtual clock. */
   occupancy?: Partial<OccupancyOptions>;
+  /** How often analytics writes live occupancy and closed minutes; default 50 ms (stories settle fast). */
+  liveIntervalMs?: number;
   /** Storage maintenance in the analytics worker (rollups, compression, retention); default off. */
   maintenance?: { intervalMs: number; rawRetentionDays: number; compressAfterDays: number };
   logger?: Logger;
@@ -99,7 +101,7 @@ export async function startTestSystem(options: TestSystemOptions): Promise<TestS
         clientId: `kit-analytics-${randomBytes(3).toString('hex')}`,
       },
       occupancy,
-      liveIntervalMs: 50,
+      liveIntervalMs: options.liveIntervalMs ?? 50,
       maintenance: options.maintenance,
       logger,
       onFatal: (err) => fatal.push(err),

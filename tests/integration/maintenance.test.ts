@@ -120,9 +120,30 @@ describe.each(backends())('maintenance on %s', (backend: Backend) => {
     expect(day.rows).toEqual([{ visitors: 1, passers_by: 1, visitor_visits: 1, dwell_20m_1h: 1 }]);
   });
 
+  it('deletes batch ledger rows as old as the dropped raw rows, and keeps the rest', async () => {
+    const claim = (seq: number, receivedMs: number) =>
+      db.pool.query(
+        `INSERT INTO ingested_batches (mall_id, gateway_id, seq, kind, readings, sent_at, received_at)
+         VALUES ('m', 'gw-ledger', $1, 'wifi', 1, $2, $2)`,
+        [seq, new Date(receivedMs)],
+      );
+    await claim(1, NOW - 31 * DAY);
+    await claim(2, NOW - 29 * DAY);
+    const result = await runMaintenance(db.pool, { timescale, ...OPTIONS }, NOW + 2 * HOUR);
+    expect(result.ledgerRowsDeleted).toBe(1);
+    const left = await db.pool.query(`SELECT seq FROM ingested_batches WHERE gateway_id = 'gw-ledger'`);
+    expect(left.rows.map((r) => Number(r.seq))).toEqual([2]);
+  });
+
   it('the analytics worker runs it on its own timer', async () => {
     const old = Date.now() - 45 * DAY;
     await insertSighting(old, 's-timer');
+    // The same for the worker's own mall: its daily rollups cover the malls it has layouts for.
+    await db.pool.query(
+      `INSERT INTO sightings (time, mall_id, gateway_id, sensor_id, kind, device, rssi_dbm, randomized)
+       VALUES ($1, 'small-store', 'gw', 's-timer', 'wifi', 'd', -60, false)`,
+      [new Date(old)],
+    );
     await db.pool.query('DELETE FROM maintenance_state');
     const system = await startTestSystem({
       layout: 'small-store',
@@ -136,9 +157,12 @@ describe.each(backends())('maintenance on %s', (backend: Backend) => {
           what: 'the 45-day-old sighting to be dropped by the worker',
         },
       );
-      expect(await n(`SELECT sum(readings) AS n FROM sightings_hourly WHERE sensor_id = 's-timer'`)).toBe(1);
+      expect(await n(`SELECT sum(readings) AS n FROM sightings_hourly WHERE sensor_id = 's-timer'`)).toBe(2);
+      expect(await n(`SELECT sum(readings) AS n FROM sightings_daily WHERE sensor_id = 's-timer'`)).toBe(1);
       const state = await db.pool.query('SELECT task FROM maintenance_state ORDER BY task');
-      expect(state.rows.map((r) => r.task)).toEqual(['daily-kpis', 'rollups']);
+      expect(state.rows.map((r) => r.task)).toEqual(
+        timescale ? ['daily-kpis', 'rollups'] : ['daily-kpis', 'daily-rollups', 'rollups'],
+      );
     } finally {
       await system.close();
     }

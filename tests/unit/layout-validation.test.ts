@@ -169,6 +169,13 @@ describe('validateLayout names the item at fault', () => {
       },
       /^adjacency: \[g-aisle, g2-loft\] crosses floors but is not an escalator or lift link/,
     ],
+    [
+      'a time zone that does not exist',
+      (l) => {
+        l.timezone = 'Asia/Beijing';
+      },
+      /^timezone: must be an IANA time zone/,
+    ],
   ])('%s', (_name, change, expected) => {
     const errors = errorsOf(mutate(change));
     expect(

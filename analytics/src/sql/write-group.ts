@@ -1,11 +1,13 @@
 import type pg from 'pg';
 import type { AnyBatch, BleReading, ScaleReading, WifiReading } from '../../../core/src/messages.ts';
+import { copySightings, type SightingsWrite, sightingCopyLines } from './copy-sightings.ts';
 import type { DeadLetter } from './dead-letter.ts';
 
 // A commit group: the batches and dead letters of several MQTT messages written in one
-// transaction, each statement over all of them (unnest arrays): the ledger claims, the sightings,
-// the weigh-ins and the dead letters. A batch whose (mall, gateway, seq) is already in the ledger,
-// or appears earlier in the same group, writes nothing.
+// transaction, each statement over all of them (unnest arrays): the ledger claims, the sightings
+// (one COPY where the database carries it, see `copy-sightings.ts`), the weigh-ins and the dead
+// letters. A batch whose (mall, gateway, seq) is already in the ledger, or appears earlier in the
+// same group, writes nothing.
 
 export interface GroupBatch {
   mallId: string;
@@ -47,6 +49,7 @@ export async function writeGroup(
   client: pg.ClientBase,
   batches: readonly GroupBatch[],
   deadLetters: readonly DeadLetter[],
+  sightingsWrite: SightingsWrite,
 ): Promise<boolean[]> {
   const fresh: boolean[] = new Array(batches.length).fill(false);
   if (batches.length > 0) {
@@ -66,7 +69,8 @@ export async function writeGroup(
     batches.forEach((b, i) => {
       fresh[i] = unclaimed.delete(keyOf(b.mallId, b.gatewayId, b.batch.seq)); // the first copy only
     });
-    await insertSightingRows(client, batches, fresh);
+    if (sightingsWrite === 'copy') await copySightingRows(client, batches, fresh);
+    else await insertSightingRows(client, batches, fresh);
     await insertScaleRows(client, batches, fresh);
   }
   if (deadLetters.length > 0) {
@@ -83,6 +87,22 @@ export async function writeGroup(
     });
   }
   return fresh;
+}
+
+async function copySightingRows(client: pg.ClientBase, batches: readonly GroupBatch[], fresh: boolean[]) {
+  const chunks: string[] = [];
+  batches.forEach((b, i) => {
+    if (!fresh[i] || b.kind === 'scale') return;
+    chunks.push(
+      sightingCopyLines(
+        b.mallId,
+        b.gatewayId,
+        b.kind,
+        b.batch.readings as readonly (WifiReading | BleReading)[],
+      ),
+    );
+  });
+  if (chunks.length > 0) await copySightings(client, chunks);
 }
 
 async function insertSightingRows(client: pg.ClientBase, batches: readonly GroupBatch[], fresh: boolean[]) {
