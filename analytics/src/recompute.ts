@@ -11,6 +11,7 @@ import {
 } from '../../core/src/occupancy.ts';
 import { drainClosed } from '../../core/src/sessions.ts';
 import { visitorRuleWith } from '../../core/src/visitor-rule.ts';
+import { rewindDailyRollups } from './sql/daily-rollups.ts';
 import { countDerived, type DerivedCounts, deleteDerived, refreshFirstSeen } from './sql/derived-rows.ts';
 import { writeEngineOutput } from './sql/engine-output.ts';
 import { addStoredSightings, readWifiSightings } from './sql/read-sightings.ts';
@@ -19,7 +20,8 @@ import { sightingSpan, stretchStartAtOrAfter, stretchStartAtOrBefore } from './s
 
 // `mallflow recompute`: the stored raw WiFi sightings of a mall run again through the same engine
 // the live worker runs, and what it derives (visits, zone stays, minute rows, the first-seen
-// registry, the daily KPI rollup) replaces what is stored for that range.
+// registry, the daily KPI rollup) replaces what is stored for that range; the daily occupancy
+// rollups of those days are redone by the next maintenance run.
 //
 // Live equals replay. The engine's output between two silences of quietGapMs depends only on the
 // sightings between them (see quietGapMs), so the range asked for is widened to whole stretches:
@@ -123,6 +125,7 @@ export async function recompute(
     const kpiToMs = Math.min(run.nowMs, toMs + DAY_MS);
     const kpis = await refreshDailyKpis(client, fromMs, kpiToMs, new Map([[mallId, layout.timezone]]));
     result.kpiDays = kpis.days;
+    await rewindDailyRollups(client, fromMs);
     result.after = await countDerived(client, mallId, rowsFromMs, rowsToMs, leadMs);
     await client.query(run.dryRun ? 'ROLLBACK' : 'COMMIT');
   } catch (err) {

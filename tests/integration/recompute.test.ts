@@ -135,8 +135,18 @@ describe.each(backends())('mallflow recompute on %s', (backend: Backend) => {
     for (const table of ['visits', 'zone_stays', 'occupancy_minute', 'device_first_seen', 'kpi_daily']) {
       await db.pool.query(`DELETE FROM ${table} WHERE mall_id = $1`, [MALL]);
     }
+    // Maintenance had rolled the daily occupancy up to now (plain PostgreSQL keeps it in a table).
+    await db.pool.query(
+      `INSERT INTO maintenance_state (task, done_until, ran_at) VALUES ('daily-rollups', now(), now())
+       ON CONFLICT (task) DO UPDATE SET done_until = now()`,
+    );
     const result = await run();
     expect(result.sightings).toBeGreaterThan(1000);
+    // Its next run rolls the recomputed days up again.
+    const rollups = await db.pool.query(
+      "SELECT done_until FROM maintenance_state WHERE task = 'daily-rollups'",
+    );
+    expect(rollups.rows[0].done_until.getTime()).toBe(result.recomputed!.fromMs);
     expect(result.before?.visits).toBe(0);
     expect(result.after?.visits).toBe(live.visits.length);
     expect(result.kpiDays).toBe(1);

@@ -306,3 +306,14 @@ async function fillDailyTables(pool: pg.Pool, options: DailyRollupOptions): Prom
   );
   return days;
 }
+
+/**
+ * Makes the next run roll the days from `fromMs` on up again (plain PostgreSQL; TimescaleDB's
+ * aggregates see changed rows themselves): after `mallflow recompute` replaced their minutes.
+ */
+export async function rewindDailyRollups(client: pg.ClientBase | pg.Pool, fromMs: number): Promise<void> {
+  await client.query('UPDATE maintenance_state SET done_until = least(done_until, $2) WHERE task = $1', [
+    TASK,
+    new Date(fromMs),
+  ]);
+}
