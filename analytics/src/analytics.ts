@@ -7,7 +7,7 @@ import { visitorRuleWith } from '../../core/src/visitor-rule.ts';
 import { isRetryablePgError } from '../../infra/src/pg-pool.ts';
 import { createMqttSource, type MqttSource } from './adapters/mqtt-source.ts';
 import { createIngest, type IngestStats } from './ingest.ts';
-import { runMaintenance, schemaUsesTimescale } from './maintenance.ts';
+import { autovacuumRuns, runMaintenance, schemaUsesTimescale } from './maintenance.ts';
 import { withRetry } from './retry.ts';
 import { detectSightingsWrite } from './sql/copy-sightings.ts';
 import { recordVisitorRule } from './sql/engine-settings.ts';
@@ -109,12 +109,14 @@ export async function createAnalytics(options: AnalyticsOptions): Promise<Analyt
   let maintenanceTimer: NodeJS.Timeout | undefined;
   if (maintenanceOptions && maintenanceOptions.intervalMs > 0) {
     const kpiMalls = { timeZoneByMall: new Map(options.layouts.map((l) => [l.id, l.timezone])) };
+    // Without autovacuum (the embedded database never has it) statistics are maintenance's job.
+    const analyze = !(await autovacuumRuns(options.pool));
     const runMaintenanceOnce = () => {
       if (maintaining || stopping) return;
       const startedMs = Date.now();
       maintaining = runMaintenance(
         options.pool,
-        { timescale, kpiMalls, dailyRollupMalls: kpiMalls.timeZoneByMall, ...maintenanceOptions },
+        { timescale, analyze, kpiMalls, dailyRollupMalls: kpiMalls.timeZoneByMall, ...maintenanceOptions },
         startedMs,
       )
         .then((result) => log.info({ ...result, tookMs: Date.now() - startedMs }, 'storage maintenance done'))

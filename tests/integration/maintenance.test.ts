@@ -1,6 +1,6 @@
 import { startTestSystem } from 'mallflow/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runMaintenance } from '../../analytics/src/maintenance.ts';
+import { ANALYZED_TABLES, autovacuumRuns, runMaintenance } from '../../analytics/src/maintenance.ts';
 import { type Backend, backends, createTestDb, type TestDb } from '../helpers/db.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
@@ -133,6 +133,20 @@ describe.each(backends())('maintenance on %s', (backend: Backend) => {
     expect(result.ledgerRowsDeleted).toBe(1);
     const left = await db.pool.query(`SELECT seq FROM ingested_batches WHERE gateway_id = 'gw-ledger'`);
     expect(left.rows.map((r) => Number(r.seq))).toEqual([2]);
+  });
+
+  it('keeps the statistics of the analytic tables where no autovacuum runs', async () => {
+    if (backend === 'embedded') expect(await autovacuumRuns(db.pool)).toBe(false); // PGlite never has one
+    const statsRows = () => n(`SELECT count(*) AS n FROM pg_stats WHERE tablename = 'occupancy_minute'`);
+    const before = await statsRows();
+    const result = await runMaintenance(db.pool, { timescale, analyze: true, ...OPTIONS }, NOW + 3 * HOUR);
+    expect(result.analyzed).toBe(true);
+    expect(await statsRows()).toBeGreaterThan(before);
+    const analyzed = await db.pool.query<{ relname: string }>(
+      'SELECT relname FROM pg_stat_user_tables WHERE last_analyze IS NOT NULL AND relname = ANY($1)',
+      [ANALYZED_TABLES],
+    );
+    expect(analyzed.rows.map((r) => r.relname).sort()).toEqual([...ANALYZED_TABLES].sort());
   });
 
   it('the analytics worker runs it on its own timer', async () => {
