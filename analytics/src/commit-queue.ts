@@ -5,7 +5,8 @@
 //
 // An entry is pending (taken, not committed) → committing (in the transaction being written) →
 // settled (committed: `onCommitted` applied it, then its MQTT message is acknowledged). Commits run
-// one at a time, in arrival order, and entries settle in that order.
+// one at a time, in arrival order, and entries settle in that order; a group is applied while the
+// next one commits.
 // Bounded: while `maxPendingEntries` entries or `maxPendingRows` rows are pending or committing,
 // `take` does not resolve, so the source stops reading and backpressure reaches the broker and the
 // gateways instead of memory growing here. A commit that fails for good goes to `onFatal`; the
@@ -76,27 +77,36 @@ export function createCommitQueue<E extends QueueEntry>(options: CommitQueueOpti
     const group = pending.slice(0, n);
     pending = pending.slice(n);
     pendingRows -= rows;
-    committingEntries = group.length;
-    committingRows = rows;
+    committingEntries += group.length;
+    committingRows += rows;
     return group;
   }
 
   async function run(): Promise<void> {
-    while (pending.length > 0 && !failed) {
-      const group = nextGroup();
+    let group = nextGroup();
+    let committing = options.commit(group);
+    while (!failed) {
       try {
-        await options.commit(group);
+        await committing;
       } catch (err) {
         failed = true; // nothing more is committed or acknowledged: the broker keeps it all
         options.onFatal(err);
         for (const w of drainWaiters.splice(0)) w();
         return;
       }
-      options.onCommitted(group);
-      for (const e of group) e.ack();
-      committingEntries = 0;
-      committingRows = 0;
+      const done = group;
+      // The next group's transaction starts before this one is applied, so the database writes it
+      // while the worker applies this one (the engine): the two overlap instead of taking turns.
+      // Groups are still applied and acknowledged in commit order.
+      const next = pending.length > 0 ? nextGroup() : undefined;
+      if (next) committing = options.commit(next);
+      options.onCommitted(done);
+      for (const e of done) e.ack();
+      committingEntries -= done.length;
+      committingRows -= done.reduce((n, e) => n + e.rows, 0);
       wake();
+      if (!next) return;
+      group = next;
     }
   }
 
