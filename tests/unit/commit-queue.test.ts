@@ -7,7 +7,9 @@ interface E extends QueueEntry {
   id: number;
 }
 
-function harness(opts: { maxPendingEntries?: number; maxPendingRows?: number; maxRowsPerCommit?: number } = {}) {
+function harness(
+  opts: { maxPendingEntries?: number; maxPendingRows?: number; maxRowsPerCommit?: number } = {},
+) {
   const log: string[] = [];
   const commits: { ids: number[]; finish: (err?: unknown) => void }[] = [];
   const fatal: unknown[] = [];
