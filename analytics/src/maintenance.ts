@@ -14,7 +14,7 @@ import { refreshDailyKpis } from './sql/refresh-daily-kpis.ts';
 //   2. compression (TimescaleDB): compress raw sighting chunks older than `compressAfterDays`,
 //      chunk by chunk (compressing from inside a query that scans the hypertable is a trap);
 //   3. retention: drop raw sighting chunks (or delete rows) older than `rawRetentionDays`, and the
-//      batch ledger's rows of that age. The rollups of that time were refreshed in step 1 and are kept.
+//      batch ledger's rows and the dead letters of that age. The rollups of that time were refreshed in step 1 and are kept.
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -71,6 +71,8 @@ export interface MaintenanceResult {
   analyzed?: boolean;
   /** Batch ledger rows older than the raw retention, deleted. */
   ledgerRowsDeleted?: number;
+  /** Dead letters older than the raw retention, deleted. */
+  deadLettersDeleted?: number;
 }
 
 async function rollUp(pool: pg.Pool, timescale: boolean, fromMs: number, toMs: number): Promise<void> {
@@ -195,5 +197,10 @@ export async function runMaintenance(
     new Date(retentionCutMs),
   ]);
   result.ledgerRowsDeleted = ledger.rowCount ?? 0;
+  // A dead letter is raw input too (redacted): kept as long as the raw rows, not for ever.
+  const letters = await pool.query('DELETE FROM dead_letters WHERE received_at < $1', [
+    new Date(retentionCutMs),
+  ]);
+  result.deadLettersDeleted = letters.rowCount ?? 0;
   return result;
 }

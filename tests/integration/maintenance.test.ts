@@ -135,6 +135,21 @@ describe.each(backends())('maintenance on %s', (backend: Backend) => {
     expect(left.rows.map((r) => Number(r.seq))).toEqual([2]);
   });
 
+  it('deletes dead letters as old as the dropped raw rows, and keeps the rest', async () => {
+    const letter = (reason: string, receivedMs: number) =>
+      db.pool.query(
+        `INSERT INTO dead_letters (received_at, topic, mall_id, gateway_id, reason, payload)
+         VALUES ($1, 'mall/m/gw/gw-dl/wifi', 'm', 'gw-dl', $2, '{}')`,
+        [new Date(receivedMs), reason],
+      );
+    await letter('old', NOW - 31 * DAY);
+    await letter('recent', NOW - 29 * DAY);
+    const result = await runMaintenance(db.pool, { timescale, ...OPTIONS }, NOW + 2 * HOUR);
+    expect(result.deadLettersDeleted).toBe(1);
+    const left = await db.pool.query(`SELECT reason FROM dead_letters WHERE gateway_id = 'gw-dl'`);
+    expect(left.rows).toEqual([{ reason: 'recent' }]);
+  });
+
   it('keeps the statistics of the analytic tables where no autovacuum runs', async () => {
     if (backend === 'embedded') expect(await autovacuumRuns(db.pool)).toBe(false); // PGlite never has one
     const statsRows = () => n(`SELECT count(*) AS n FROM pg_stats WHERE tablename = 'occupancy_minute'`);
