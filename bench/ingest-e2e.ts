@@ -1,4 +1,8 @@
-import mqtt from 'mqtt';
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { z } from 'zod';
 import { AnalyticsConfig, OCCUPANCY_KEYS, occupancyOptionsFrom } from '../analytics/src/config.ts';
@@ -10,10 +14,12 @@ import { createOccupancyState, quietGapMs } from '../core/src/occupancy.ts';
 import { gatewayTopic } from '../core/src/topics.ts';
 import { startTestSystem } from '../testkit/src/test-system.ts';
 import { chunk, fmt } from './fixtures.ts';
+import type { PublisherJob } from './gateway-publisher.ts';
 import { makeMallReadings } from './mall-readings.ts';
 
 // End-to-end ingest: one gateway per floor publishes a simulated busy mall's readings in batches
-// (QoS 1, 16 in flight, as the gateway's outbox sends) to a real Aedes; the analytics worker,
+// (QoS 1, 16 in flight, as the gateway's outbox sends; from a process of their own,
+// `gateway-publisher.ts`, as gateways are other machines) to a real Aedes; the analytics worker,
 // with the production settings, validates, commits, places each burst and sessionizes. Measured
 // from the first publish until every reading is committed AND every zone stay, visit and minute
 // they make is written: after the last batch, the gateways' heartbeats move the mall's clock past
@@ -112,41 +118,52 @@ export async function benchIngest(
     liveIntervalMs: PRODUCTION_LIVE_INTERVAL_MS,
   });
   const { broker, analytics } = system;
-  const gateways = await Promise.all(
-    [...byGateway.entries()].map(async ([gw, mine]) => {
-      const client = await mqtt.connectAsync(broker.url, {
-        protocolVersion: 4,
-        reconnectPeriod: 0,
-        ...(await broker.addGateway(layout.id, gw)),
-      });
-      const payloads = chunk(mine, BATCH_READINGS).map((b, i) =>
-        JSON.stringify({ v: 1, gw, seq: i + 1, sentAt: Date.now(), readings: b }),
-      );
-      return { gw, client, payloads };
-    }),
-  );
-  const messages = gateways.reduce((n, g) => n + g.payloads.length, 0);
   // Every stay and visit these readings make is part of the work: after the last batch, each
   // gateway's heartbeat moves the mall's clock on until all of them have ended and been written.
   const heartbeatAtMs =
     lastHeardAtMs + quietGapMs(createOccupancyState(PRODUCTION_OCCUPANCY, layout)) + SESSION_CLOSE_MARGIN_MS;
+  const dir = mkdtempSync(join(tmpdir(), 'mallflow-bench-'));
+  let messages = 0;
+  const job: PublisherJob = {
+    brokerUrl: broker.url,
+    maxInFlight: MAX_IN_FLIGHT_PER_GATEWAY,
+    gateways: await Promise.all(
+      [...byGateway.entries()].map(async ([gw, mine]) => {
+        const payloads = chunk(mine, BATCH_READINGS).map((b, i) =>
+          JSON.stringify({ v: 1, gw, seq: i + 1, sentAt: Date.now(), readings: b }),
+        );
+        messages += payloads.length;
+        const payloadsFile = join(dir, `${gw}.json`);
+        writeFileSync(payloadsFile, JSON.stringify(payloads));
+        const login = await broker.addGateway(layout.id, gw);
+        return {
+          username: login.username,
+          password: login.password,
+          topic: gatewayTopic(layout.id, gw, 'wifi'),
+          statusTopic: gatewayTopic(layout.id, gw, 'status'),
+          status: JSON.stringify({ v: 1, gw, state: 'online', at: heartbeatAtMs }),
+          payloadsFile,
+        };
+      }),
+    ),
+  };
+  const publisher = fork(fileURLToPath(new URL('./gateway-publisher.ts', import.meta.url)), {
+    execArgv: ['--import', 'tsx'],
+  });
+  const exited = new Promise<number | null>((resolve) => publisher.once('exit', resolve));
+  const nextMessage = () =>
+    Promise.race([
+      new Promise((resolve) => publisher.once('message', resolve)),
+      exited.then((code) => {
+        throw new Error(`the gateway publisher exited (${code})`);
+      }),
+    ]);
+  publisher.send(job);
+  await nextMessage(); // 'ready': connected, payloads loaded
 
   const started = performance.now();
-  await Promise.all(
-    gateways.map(async ({ gw, client, payloads }) => {
-      const topic = gatewayTopic(layout.id, gw, 'wifi');
-      const inFlight = new Set<Promise<unknown>>();
-      for (const body of payloads) {
-        const sent = client.publishAsync(topic, body, { qos: 1 });
-        inFlight.add(sent);
-        void sent.finally(() => inFlight.delete(sent));
-        if (inFlight.size >= MAX_IN_FLIGHT_PER_GATEWAY) await Promise.race(inFlight);
-      }
-      await Promise.all(inFlight);
-      const status = { v: 1, gw, state: 'online', at: heartbeatAtMs };
-      await client.publishAsync(gatewayTopic(layout.id, gw, 'status'), JSON.stringify(status), { qos: 1 });
-    }),
-  );
+  publisher.send('go');
+  await nextMessage(); // 'done': every batch and heartbeat acknowledged
   while (analytics.stats().readings < rows) {
     system.assertHealthy();
     await new Promise((r) => setTimeout(r, 5));
@@ -165,7 +182,8 @@ export async function benchIngest(
   if (stored !== rows) throw new Error(`expected ${rows} rows, found ${stored}`);
   const stats = analytics.stats();
 
-  await Promise.all(gateways.map((g) => g.client.endAsync()));
+  await exited;
+  rmSync(dir, { recursive: true, force: true });
   await system.close();
   await pool.query(
     'TRUNCATE sightings, ingested_batches, occupancy_minute, occupancy_live, zone_stays, visits, device_first_seen',
