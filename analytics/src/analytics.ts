@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Layout } from '../../core/src/layout.ts';
 import type { OccupancyOptions } from '../../core/src/occupancy.ts';
+import type { StaffRule } from '../../core/src/staff-rule.ts';
 import { gatewayFilter } from '../../core/src/topics.ts';
 import { visitorRuleWith } from '../../core/src/visitor-rule.ts';
 import { isRetryablePgError } from '../../infra/src/pg-pool.ts';
@@ -35,7 +36,9 @@ export interface AnalyticsOptions {
   /** Wall time between engine checkpoints (0: only at shutdown); default 60 s. */
   checkpointIntervalMs?: number | undefined;
   /** Storage maintenance on a timer (rollups, compression, retention); absent or 0 ms = off. */
-  maintenance?: { intervalMs: number; rawRetentionDays: number; compressAfterDays: number } | undefined;
+  maintenance?:
+    | { intervalMs: number; rawRetentionDays: number; compressAfterDays: number; staffRule?: StaffRule }
+    | undefined;
   logger: Logger;
   /** Called once when the worker hits an error it cannot handle; the process should exit. */
   onFatal(err: unknown): void;

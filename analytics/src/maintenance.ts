@@ -1,6 +1,8 @@
 import type pg from 'pg';
+import { DEFAULT_STAFF_RULE, type StaffRule } from '../../core/src/staff-rule.ts';
 import { type DailyRollupResult, refreshDailyRollups } from './sql/daily-rollups.ts';
 import { refreshDailyKpis } from './sql/refresh-daily-kpis.ts';
+import { refreshStaffDevices } from './sql/refresh-staff-devices.ts';
 
 // Storage maintenance, run by the analytics worker on a timer because the embedded TimescaleDB
 // has no background workers (and a plain PostgreSQL has no policies at all). One run:
@@ -10,7 +12,9 @@ import { refreshDailyKpis } from './sql/refresh-daily-kpis.ts';
 //   1. rollups: refresh the hourly continuous aggregates (TimescaleDB) or upsert the hourly
 //      sightings table from the raw rows (plain PostgreSQL), from a little before where the last
 //      run stopped up to the last whole hour, never below the retention cut-off; then the daily
-//      rollups per mall and local day (`sql/daily-rollups.ts`);
+//      rollups per mall and local day (`sql/daily-rollups.ts`); staff devices are flagged from the
+//      visits (`sql/refresh-staff-devices.ts`) before the daily KPIs, which leave them out, are
+//      rolled up (again from the first visit of a newly flagged device);
 //   2. compression (TimescaleDB): compress raw sighting chunks older than `compressAfterDays`,
 //      chunk by chunk (compressing from inside a query that scans the hypertable is a trap);
 //   3. retention: drop raw sighting chunks (or delete rows) older than `rawRetentionDays`, and the
@@ -30,6 +34,8 @@ export interface MaintenanceOptions {
   compressAfterDays: number;
   /** Malls whose daily KPIs are rolled up (`kpi_daily`): their time zone. */
   kpiMalls?: { timeZoneByMall: ReadonlyMap<string, string> };
+  /** The staff rule devices of the `kpiMalls` are flagged by; default DEFAULT_STAFF_RULE. */
+  staffRule?: StaffRule | undefined;
   /** Malls whose daily rollups (occupancy_daily, sightings_daily) are kept: their time zone. */
   dailyRollupMalls?: ReadonlyMap<string, string>;
 }
@@ -41,7 +47,14 @@ const KPI_FIRST_RUN_MS = 35 * DAY_MS;
 const KPI_TASK = 'daily-kpis';
 
 /** The tables the history API and the rollups query by plan-sensitive joins and ranges. */
-export const ANALYZED_TABLES = ['visits', 'zone_stays', 'device_first_seen', 'occupancy_minute', 'kpi_daily'];
+export const ANALYZED_TABLES = [
+  'visits',
+  'zone_stays',
+  'device_first_seen',
+  'occupancy_minute',
+  'kpi_daily',
+  'staff_devices',
+];
 
 /** Whether the database runs autovacuum (and so keeps its own statistics). */
 export async function autovacuumRuns(pool: pg.Pool): Promise<boolean> {
@@ -66,6 +79,8 @@ export interface MaintenanceResult {
   droppedChunks: number;
   deletedRows: number;
   kpiDays: number;
+  /** Devices flagged as staff for the first time this run. */
+  newStaffDevices?: number;
   dailyRollups?: DailyRollupResult;
   /** The analytic tables' statistics were refreshed (see MaintenanceOptions.analyze). */
   analyzed?: boolean;
@@ -171,7 +186,17 @@ export async function runMaintenance(
       [KPI_TASK],
     );
     const kpiDoneMs = kpiState.rows[0]?.done_until.getTime();
-    const kpiFromMs = kpiDoneMs === undefined ? nowMs - KPI_FIRST_RUN_MS : kpiDoneMs - KPI_MARGIN_MS;
+    const staff = await refreshStaffDevices(pool, {
+      timeZoneByMall: options.kpiMalls.timeZoneByMall,
+      rule: options.staffRule ?? DEFAULT_STAFF_RULE,
+      nowMs,
+      firstRunDays: KPI_FIRST_RUN_MS / DAY_MS,
+    });
+    result.newStaffDevices = staff.newStaffDevices;
+    let kpiFromMs = kpiDoneMs === undefined ? nowMs - KPI_FIRST_RUN_MS : kpiDoneMs - KPI_MARGIN_MS;
+    if (staff.earliestAffectedMs !== undefined) {
+      kpiFromMs = Math.max(Math.min(kpiFromMs, staff.earliestAffectedMs), nowMs - KPI_FIRST_RUN_MS);
+    }
     const { days } = await refreshDailyKpis(pool, kpiFromMs, nowMs, options.kpiMalls.timeZoneByMall);
     result.kpiDays = days;
     await pool.query(

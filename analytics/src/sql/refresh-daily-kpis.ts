@@ -5,6 +5,7 @@ import type pg from 'pg';
 // dashboard/src/sql/history-kpis.ts (kept apart: components do not import each other; the
 // history tests compare the two on the same rows):
 // - a visit counts on the day its start falls in (the mall's time zone);
+// - staff devices (staff_devices, flagged just before by maintenance) are left out;
 // - a visitor visit is one the engine did not class as a passer-by's (visits.passer_by);
 // - the visitors' interval: low leaves out visitors with an orphan visitor visit, high adds the
 //   doubtful links of the visitor visits;
@@ -28,6 +29,7 @@ const REFRESH_SQL = `WITH bounds AS (
     SELECT v.device, v.dwell_ms, NOT v.passer_by AS inside, v.orphan, v.doubtful_links
     FROM visits v, bounds b
     WHERE v.mall_id = $1 AND v.started_at >= b.day_start AND v.started_at < b.day_end
+      AND NOT EXISTS (SELECT 1 FROM staff_devices sd WHERE sd.mall_id = $1 AND sd.device = v.device)
   ),
   per_device AS (
     SELECT device, bool_or(inside) AS visitor, bool_or(inside AND orphan) AS orphan,

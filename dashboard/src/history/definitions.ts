@@ -1,8 +1,6 @@
-import {
-  DEFAULT_VISITOR_RULE,
-  describeVisitorRule,
-  type VisitorRule,
-} from '../../../core/src/visitor-rule.ts';
+import { DEFAULT_STAFF_RULE, describeStaffRule } from '../../../core/src/staff-rule.ts';
+import { DEFAULT_VISITOR_RULE, describeVisitorRule } from '../../../core/src/visitor-rule.ts';
+import type { RecordedRules } from '../sql/engine-settings.ts';
 
 // What each history figure means, named in every history response (`definitions`) and on the page.
 
@@ -37,15 +35,20 @@ export const HISTORY_DEFINITIONS = {
 } as const;
 
 /**
- * The definitions with the visitor rule the analytics worker recorded for the mall
- * (engine_settings), or the defaults when no worker has recorded one yet.
+ * The definitions with the visitor and staff rules the analytics worker recorded for the mall
+ * (engine_settings), or the defaults when no worker has recorded them yet.
  */
-export function historyDefinitions(recorded: VisitorRule | undefined) {
-  const rule = recorded ?? DEFAULT_VISITOR_RULE;
+export function historyDefinitions(recorded: RecordedRules) {
+  const rule = recorded.visitorRule ?? DEFAULT_VISITOR_RULE;
+  const staffRule = recorded.staffRule ?? DEFAULT_STAFF_RULE;
   return {
     ...HISTORY_DEFINITIONS,
     visitorVisit: `${describeVisitorRule(rule)} The analytics engine classes each visit when it closes (visits.passer_by); \`mallflow recompute\` applies a changed rule to history.`,
     passerByVisit: 'A visit that does not meet the visitor rule (visitorVisit).',
-    visitorRule: { ...rule, source: recorded ? 'engine_settings' : 'default' },
+    visitorRule: { ...rule, source: recorded.visitorRule ? 'engine_settings' : 'default' },
+    staffDevice: `${describeStaffRule(staffRule)} Flagged by the analytics maintenance (table staff_devices).`,
+    staff:
+      'present: staff devices with a visit starting in the range; flagged: staff devices flagged in the mall, whenever seen.',
+    staffRule: { ...staffRule, source: recorded.staffRule ? 'engine_settings' : 'default' },
   };
 }

@@ -19,16 +19,18 @@ import {
   MAX_RANGE_DAYS,
   TopStoresQuery,
 } from '../history/query-schemas.ts';
-import { readVisitorRule } from '../sql/engine-settings.ts';
+import { readRecordedRules } from '../sql/engine-settings.ts';
 import { readFlows } from '../sql/history-flows.ts';
 import { readHeatmap } from '../sql/history-heatmap.ts';
 import { type KpiScope, readKpiCounts, ZERO_COUNTS } from '../sql/history-kpis.ts';
+import { readStaffCount } from '../sql/history-staff.ts';
 import { readTopStores } from '../sql/history-top-stores.ts';
 import type { MallEntry } from './api.ts';
 
 // The history API (issue 5), under /api/malls/:mall/history/:
 //   heatmap?date=&resolution=minute|hour          devices per zone per minute (or hour) of a local day
-//   kpis?from=&to=&by=day|hour                    visitors, passers-by, capture rate, dwell, new/returning
+//   kpis?from=&to=&by=day|hour                    visitors, passers-by, capture rate, dwell, new/returning,
+//                                                 staff devices apart
 //   dwell?from=&to=                               visitor visits by dwell bucket
 //   flows?from=&to=&limit=                        zone-to-zone transitions, busiest first
 //   top-stores?from=&to=&by=visits|dwell&limit=   stores by stays or by median dwell
@@ -119,7 +121,7 @@ export function registerHistoryRoutes(app: FastifyInstance, deps: HistoryDeps): 
       const format = chooseFormat(request.query.format as 'json' | 'csv' | undefined, request.headers.accept);
       reply.header('vary', 'Accept');
       if (format === 'json') {
-        return { ...json, definitions: historyDefinitions(await readVisitorRule(pool, mall.layout.id)) };
+        return { ...json, definitions: historyDefinitions(await readRecordedRules(pool, mall.layout.id)) };
       }
       return reply
         .type('text/csv; charset=utf-8; header=present')
@@ -224,6 +226,9 @@ export function registerHistoryRoutes(app: FastifyInstance, deps: HistoryDeps): 
         }
       }
     }
+    const [first] = dayBounds(q.from, q.from, tz);
+    const [last] = dayBounds(q.to, q.to, tz);
+    const staff = await readStaffCount(pool, layout.id, first!.startMs, last!.endMs);
     return {
       json: {
         mallId: layout.id,
@@ -231,6 +236,7 @@ export function registerHistoryRoutes(app: FastifyInstance, deps: HistoryDeps): 
         from: q.from,
         to: q.to,
         by: q.by,
+        staff,
         rows,
       },
       csv: {

@@ -3,12 +3,13 @@ import type pg from 'pg';
 // Zone-to-zone flows: transitions between consecutive zone stays of one device within one visit,
 // for the visits starting in a range. A stay belongs to the visit of the same mall and device
 // that it started within; moves within one zone (two stays in a row in the same zone) are not flows.
-// The stays are read by time (range start to the last visit end) and joined to visits by device.
+// Staff devices' visits are left out. The stays are read by time (range start to the last visit end) and joined to visits by device.
 
 /** $1 mall, $2 from, $3 to, $4 limit. */
 const FLOWS_SQL = `WITH r AS (
-    SELECT device, started_at, ended_at FROM visits
+    SELECT device, started_at, ended_at FROM visits v
     WHERE mall_id = $1 AND started_at >= $2 AND started_at < $3
+      AND NOT EXISTS (SELECT 1 FROM staff_devices sd WHERE sd.mall_id = $1 AND sd.device = v.device)
   ),
   moves AS (
     SELECT lag(s.zone_id) OVER (PARTITION BY r.device, r.started_at ORDER BY s.started_at) AS from_zone,
