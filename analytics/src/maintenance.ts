@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { DEFAULT_STAFF_RULE, type StaffRule } from '../../core/src/staff-rule.ts';
 import { type DailyRollupResult, refreshDailyRollups } from './sql/daily-rollups.ts';
+import { floorToTransitionHour, rebuildZoneTransitions } from './sql/rebuild-zone-transitions.ts';
 import { refreshDailyKpis } from './sql/refresh-daily-kpis.ts';
 import { refreshStaffDevices } from './sql/refresh-staff-devices.ts';
 
@@ -14,7 +15,8 @@ import { refreshStaffDevices } from './sql/refresh-staff-devices.ts';
 //      run stopped up to the last whole hour, never below the retention cut-off; then the daily
 //      rollups per mall and local day (`sql/daily-rollups.ts`); staff devices are flagged from the
 //      visits (`sql/refresh-staff-devices.ts`) before the daily KPIs, which leave them out, are
-//      rolled up (again from the first visit of a newly flagged device);
+//      rolled up (again from the first visit of a newly flagged device); then the hourly zone
+//      transitions of the hours whose visits are all written (`sql/rebuild-zone-transitions.ts`);
 //   2. compression (TimescaleDB): compress raw sighting chunks older than `compressAfterDays`,
 //      chunk by chunk (compressing from inside a query that scans the hypertable is a trap);
 //   3. retention: drop raw sighting chunks (or delete rows) older than `rawRetentionDays`, and the
@@ -45,6 +47,14 @@ const KPI_MARGIN_MS = 2 * DAY_MS;
 /** How far back the first run rolls days up. */
 const KPI_FIRST_RUN_MS = 35 * DAY_MS;
 const KPI_TASK = 'daily-kpis';
+/**
+ * The visits starting in an hour are taken as all written a day later: zone_transitions holds the
+ * hours up to then (the history flows count the later ones live). A visit lasting longer than
+ * that (none but a left-behind phone's) reaches the table only through `mallflow recompute`.
+ */
+export const TRANSITIONS_FINAL_AFTER_MS = DAY_MS;
+/** Per mall: zone_transitions is complete before done_until (the history flows read it there). */
+export const transitionsTask = (mallId: string) => `zone-transitions:${mallId}`;
 
 /** The tables the history API and the rollups query by plan-sensitive joins and ranges. */
 export const ANALYZED_TABLES = [
@@ -54,6 +64,7 @@ export const ANALYZED_TABLES = [
   'occupancy_minute',
   'kpi_daily',
   'staff_devices',
+  'zone_transitions',
 ];
 
 /** Whether the database runs autovacuum (and so keeps its own statistics). */
@@ -81,6 +92,8 @@ export interface MaintenanceResult {
   kpiDays: number;
   /** Devices flagged as staff for the first time this run. */
   newStaffDevices?: number;
+  /** Hours of zone transitions rebuilt, over all malls. */
+  transitionHours?: number;
   dailyRollups?: DailyRollupResult;
   /** The analytic tables' statistics were refreshed (see MaintenanceOptions.analyze). */
   analyzed?: boolean;
@@ -204,6 +217,27 @@ export async function runMaintenance(
        ON CONFLICT (task) DO UPDATE SET done_until = EXCLUDED.done_until, ran_at = now()`,
       [KPI_TASK, new Date(nowMs)],
     );
+    result.transitionHours = 0;
+    for (const [mallId, timeZone] of options.kpiMalls.timeZoneByMall) {
+      const task = transitionsTask(mallId);
+      const done = await pool.query<{ done_until: Date }>(
+        'SELECT done_until FROM maintenance_state WHERE task = $1',
+        [task],
+      );
+      let fromMs = done.rows[0]?.done_until.getTime() ?? nowMs - KPI_FIRST_RUN_MS;
+      if (staff.earliestAffectedMs !== undefined) {
+        fromMs = Math.max(Math.min(fromMs, staff.earliestAffectedMs), nowMs - KPI_FIRST_RUN_MS);
+      }
+      const untilMs = await floorToTransitionHour(pool, nowMs - TRANSITIONS_FINAL_AFTER_MS, timeZone);
+      if (fromMs >= untilMs) continue;
+      const rebuilt = await rebuildZoneTransitions(pool, mallId, timeZone, fromMs, untilMs);
+      result.transitionHours += (rebuilt.toMs - rebuilt.fromMs) / HOUR_MS;
+      await pool.query(
+        `INSERT INTO maintenance_state (task, done_until, ran_at) VALUES ($1, $2, now())
+         ON CONFLICT (task) DO UPDATE SET done_until = EXCLUDED.done_until, ran_at = now()`,
+        [task, new Date(rebuilt.toMs)],
+      );
+    }
   }
   if (options.timescale) {
     result.compressedChunks = await compressOldChunks(pool, nowMs - options.compressAfterDays * DAY_MS);

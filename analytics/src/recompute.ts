@@ -15,6 +15,7 @@ import { rewindDailyRollups } from './sql/daily-rollups.ts';
 import { countDerived, type DerivedCounts, deleteDerived, refreshFirstSeen } from './sql/derived-rows.ts';
 import { writeEngineOutput } from './sql/engine-output.ts';
 import { addStoredSightings, readWifiSightings } from './sql/read-sightings.ts';
+import { rebuildZoneTransitions } from './sql/rebuild-zone-transitions.ts';
 import { refreshDailyKpis } from './sql/refresh-daily-kpis.ts';
 import { sightingSpan, stretchStartAtOrAfter, stretchStartAtOrBefore } from './sql/stretches.ts';
 
@@ -126,6 +127,8 @@ export async function recompute(
     const kpis = await refreshDailyKpis(client, fromMs, kpiToMs, new Map([[mallId, layout.timezone]]));
     result.kpiDays = kpis.days;
     await rewindDailyRollups(client, fromMs);
+    // The hours of the visits deleted and written: all start before the next stretch.
+    await rebuildZoneTransitions(client, mallId, layout.timezone, rowsFromMs - leadMs, toMs);
     result.after = await countDerived(client, mallId, rowsFromMs, rowsToMs, leadMs);
     await client.query(run.dryRun ? 'ROLLBACK' : 'COMMIT');
   } catch (err) {
