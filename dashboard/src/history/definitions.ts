@@ -28,6 +28,12 @@ export const HISTORY_DEFINITIONS = {
     'Transitions between consecutive zone stays of one device within one visit (from zone -> to zone), for the visits starting in the range; busiest pairs first. Two stays in a row in one zone are not a flow.',
   topStores:
     'Store zones by their zone stays starting in the range: by number of stays (by=visits) or by median stay dwell (by=dwell); the mean dwell is given beside the median.',
+  paths:
+    'The stores a visitor visit (staff left out) went through, in order, for the visits starting in the range: stays in other zones (corridors, atria, escalators, lifts, entrances, the street) are dropped and a store repeated after them counts once (cafe, hall, cafe is the path cafe). Most common first (ties: fewer stops, then by zone ids); share = visits / visitsWithPath. Visitor visits without a store stay have no path.',
+  visitFrequency:
+    'Devices (staff left out) by their visitor visits starting in the range: 1, 2, 3-4, 5 or more; newDevices: of them, those first seen in the range (device_first_seen), the rest returning; share = devices / all devices.',
+  peakHours:
+    "Per hour of the day (the mall's local time), the mean over every day of the range (a day without data counts 0) of: visitors, distinct devices (staff left out) with a visitor visit starting in the hour; occupancy, devices in the mall (all zones, staff not told apart) averaged over the hour's minutes (a minute without a row is 0). peaks: each day's hour with the most occupancy and the one with the most visitors (the earliest of ties; null without any).",
   compare:
     'The KPIs of two periods side by side, each counted over its whole period (a device counts once per period): change = period - vsPeriod (captureRate in rate units), changePct = change / vsPeriod x 100, null when vsPeriod is 0.',
   source:
