@@ -8,7 +8,7 @@ export const HISTORY_DEFINITIONS = {
   localTime:
     "Days and hours are the mall's local time (its layout's time zone). A day runs from local midnight to the next (23 to 25 hours); from/to include both dates.",
   visit:
-    "A device's stay in the mall (table visits). Its zone stays are those of the same mall and device that started within it. A visit counts in the period its start falls in.",
+    "A device's stay in the mall (table visits). Its zone stays are those of the same mall and device that started within it. A visit counts in the period its start falls in. Staff devices' visits (staffDevice) count in no figure but staff.",
   visitors: 'Distinct devices with a visitor visit starting in the period.',
   visitorsLow:
     "The visitor count's low end, for rotating (randomized) MACs: visitors without an orphan visitor visit, one that began with a randomized MAC inside the mall that the engine could not link to an earlier one (most likely a rotation of someone counted already).",
@@ -25,7 +25,7 @@ export const HISTORY_DEFINITIONS = {
   heatmap:
     "Devices placed in each zone at each minute's end (occupancy_minute). Hour cells: the mean of the hour's recorded minutes (devices) and the busiest one (peakDevices). null: no minute recorded.",
   flows:
-    'Transitions between consecutive zone stays of one device within one visit (from zone -> to zone), for the visits starting in the range; busiest pairs first. Two stays in a row in one zone are not a flow.',
+    'Transitions between consecutive zone stays of one device within one visit (from zone -> to zone), for the visits starting in the range; busiest pairs first. Two stays in a row in one zone are not a flow. Read from the hourly zone_transitions where the analytics maintenance has written them (hours a day old), counted from the visits for the rest: the same either way.',
   topStores:
     'Store zones by their zone stays starting in the range: by number of stays (by=visits) or by median stay dwell (by=dwell); the mean dwell is given beside the median.',
   paths:
