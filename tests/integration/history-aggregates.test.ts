@@ -218,6 +218,30 @@ describe.each(backends())('history aggregates on %s', (backend: Backend) => {
     expect(lines[11]).toBe('10,1.5,2');
   });
 
+  it('reads the peak hours of rolled-up days from kpi_daily, the same as counted live', async () => {
+    const rolled = (await get(`peak-hours?from=${A}&to=${B}`)).body;
+    expect(rolled.rolledUpDays).toBe(2);
+    const day = await db.pool.query(
+      'SELECT hourly_visitors, hourly_device_minutes FROM kpi_daily WHERE mall_id = $1 AND day = $2',
+      [MALL, A],
+    );
+    expect(day.rows[0].hourly_visitors.slice(9, 14)).toEqual([0, 1, 2, 1, 0]);
+    expect(day.rows[0].hourly_device_minutes.slice(10, 12).map(Number)).toEqual([240, 180]);
+    await db.pool.query('UPDATE kpi_daily SET hourly_visitors = NULL WHERE mall_id = $1 AND day = $2', [
+      MALL,
+      B,
+    ]);
+    const mixed = (await get(`peak-hours?from=${A}&to=${B}`)).body;
+    await db.pool.query('DELETE FROM kpi_daily WHERE mall_id = $1', [MALL]);
+    const live = (await get(`peak-hours?from=${A}&to=${B}`)).body;
+    expect(mixed.rolledUpDays).toBe(1);
+    expect(live.rolledUpDays).toBe(0);
+    for (const body of [mixed, live]) {
+      expect(body.hours).toEqual(rolled.hours);
+      expect(body.peaks).toEqual(rolled.peaks);
+    }
+  });
+
   it('names bad parameters', async () => {
     expect((await get(`paths?from=${B}&to=${A}`)).status).toBe(400);
     expect((await get(`paths?from=${A}&to=${B}&limit=0`)).status).toBe(400);

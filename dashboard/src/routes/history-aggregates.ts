@@ -1,12 +1,12 @@
 import type pg from 'pg';
 import type { Layout } from '../../../core/src/layout.ts';
 import { dayBounds, listDays } from '../../../core/src/local-days.ts';
+import { readHourlyCounts } from '../history/hourly-counts.ts';
 import { peakHours } from '../history/peak-hours.ts';
 import { parse, requireRange } from '../history/query-parse.ts';
 import { FrequencyQuery, MAX_RANGE_DAYS, PathsQuery, PeakHoursQuery } from '../history/query-schemas.ts';
 import { FREQUENCY_BUCKETS, readVisitFrequency } from '../sql/history-frequency.ts';
 import { readPaths } from '../sql/history-paths.ts';
-import { readHourlyOccupancy, readHourlyVisitors } from '../sql/history-peak-hours.ts';
 import type { Answer } from './history.ts';
 
 // The history aggregates (issue 4), under /api/malls/:mall/history/, JSON with definitions or CSV:
@@ -109,12 +109,10 @@ export function registerAggregateRoutes(route: (path: string, answer: Answer) =>
   route('peak-hours', async (layout, request) => {
     const q = parse(PeakHoursQuery, request.query);
     requireRange(q.from, q.to, MAX_RANGE_DAYS);
-    const { startMs, endMs } = rangeOf(layout, q.from, q.to);
     const tz = layout.timezone;
-    const visitors = await readHourlyVisitors(pool, layout.id, startMs, endMs, tz);
-    const occupancy = await readHourlyOccupancy(pool, layout.id, startMs, endMs, tz);
+    const counts = await readHourlyCounts(pool, { mallId: layout.id, timeZone: tz }, q.from, q.to);
     const dates = listDays(q.from, q.to);
-    const { hours, days } = peakHours(dates, visitors, occupancy);
+    const { hours, days } = peakHours(dates, counts.visitors, counts.occupancy);
     return {
       json: {
         mallId: layout.id,
@@ -122,6 +120,7 @@ export function registerAggregateRoutes(route: (path: string, answer: Answer) =>
         from: q.from,
         to: q.to,
         days: dates.length,
+        rolledUpDays: counts.rolledUpDays,
         hours,
         peaks: days,
       },

@@ -69,3 +69,34 @@ export function readHourlyOccupancy(
 ) {
   return readByDayHour(pool, OCCUPANCY_SQL, mallId, fromMs, toMs, timeZone);
 }
+
+/** $1 mall, $2 from date, $3 to date, $4 time zone: the days rolled up with their hours. */
+const ROLLUP_SQL = `SELECT to_char(day, 'YYYY-MM-DD') AS day, hourly_visitors, hourly_device_minutes
+  FROM kpi_daily WHERE mall_id = $1 AND day >= $2::date AND day <= $3::date AND time_zone = $4
+    AND hourly_visitors IS NOT NULL AND hourly_device_minutes IS NOT NULL`;
+
+/** The days of kpi_daily (cut in `timeZone`) with their hours: visitors and occupancy per hour. */
+export async function readHourlyRollup(
+  pool: pg.Pool,
+  mallId: string,
+  fromDate: string,
+  toDate: string,
+  timeZone: string,
+): Promise<{ visitors: ByDayHour; occupancy: ByDayHour }> {
+  const result = await pool.query<{
+    day: string;
+    hourly_visitors: number[];
+    hourly_device_minutes: string[];
+  }>({
+    name: 'history_kpi_daily_hours',
+    text: ROLLUP_SQL,
+    values: [mallId, fromDate, toDate, timeZone],
+  });
+  const visitors: ByDayHour = new Map();
+  const occupancy: ByDayHour = new Map();
+  for (const r of result.rows) {
+    visitors.set(r.day, new Map(r.hourly_visitors.map((n, h) => [h, n] as const)));
+    occupancy.set(r.day, new Map(r.hourly_device_minutes.map((n, h) => [h, Number(n) / 60] as const)));
+  }
+  return { visitors, occupancy };
+}
