@@ -12,6 +12,7 @@ import { refreshDailyKpis } from '../analytics/src/sql/refresh-daily-kpis.ts';
 import { refreshStaffDevices } from '../analytics/src/sql/refresh-staff-devices.ts';
 import type { Layout } from '../core/src/layout.ts';
 import { zonedMidnightMs } from '../core/src/local-days.ts';
+import { storeZoneIds } from '../core/src/path-zones.ts';
 import { DEFAULT_STAFF_RULE } from '../core/src/staff-rule.ts';
 import { createDashboard } from '../dashboard/src/server.ts';
 import { startEmbeddedDb } from '../infra/src/embedded-db.ts';
@@ -95,7 +96,13 @@ async function benchOn(backend: string, pool: pg.Pool, layout: Layout): Promise<
   const tz = layout.timezone;
   const firstMs = zonedMidnightMs(FIRST_DAY, tz);
   t = performance.now();
-  await refreshDailyKpis(pool, firstMs, firstMs + HISTORY_DAYS * DAY_MS, new Map([[layout.id, tz]]));
+  await refreshDailyKpis(
+    pool,
+    firstMs,
+    firstMs + HISTORY_DAYS * DAY_MS,
+    new Map([[layout.id, tz]]),
+    new Map([[layout.id, storeZoneIds(layout)]]),
+  );
   const rollupMs = performance.now() - t;
   const lastMs = firstMs + HISTORY_DAYS * DAY_MS;
   t = performance.now();
@@ -162,7 +169,7 @@ async function benchOn(backend: string, pool: pg.Pool, layout: Layout): Promise<
     await time('flows of a day (zone_transitions)', `flows?from=${HEATMAP_DAY}&to=${HEATMAP_DAY}`, RUNS);
     await time(`flows of a month (zone_transitions)`, `flows?${month}`, RUNS, true);
     await time('top paths of a day', `paths?from=${HEATMAP_DAY}&to=${HEATMAP_DAY}`, FEW_RUNS);
-    await time('top paths of a month', `paths?${month}`, 1);
+    await time('top paths of a month (path_daily)', `paths?${month}`, RUNS, true);
     await time('visit frequency of a month', `frequency?${month}`, FEW_RUNS);
     await time('peak hours of a month', `peak-hours?${month}`, FEW_RUNS);
     await time(
@@ -271,7 +278,7 @@ export function printHistoryResult(r: HistoryBackendResult): void {
       (r.backend === 'embedded'
         ? `ANALYZE as the worker's maintenance would (no autovacuum in the embedded build) ${ms(r.vacuumMs / 1000)} s, `
         : `VACUUM ANALYZE as autovacuum would ${ms(r.vacuumMs / 1000)} s, `) +
-      `rollup of ${HISTORY_DAYS} days ${ms(r.rollupMs / 1000)} s, ` +
+      `rollup (KPIs, hours, paths) of ${HISTORY_DAYS} days ${ms(r.rollupMs / 1000)} s, ` +
       `staff flagging ${ms(r.staffMs / 1000)} s (${fmt(r.staffDevices)} staff devices), ` +
       `zone transitions of ${HISTORY_DAYS} days ${ms(r.transitionsMs / 1000)} s`,
   );

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Layout } from '../../core/src/layout.ts';
 import type { OccupancyOptions } from '../../core/src/occupancy.ts';
+import { storeZoneIds } from '../../core/src/path-zones.ts';
 import type { StaffRule } from '../../core/src/staff-rule.ts';
 import { gatewayFilter } from '../../core/src/topics.ts';
 import { visitorRuleWith } from '../../core/src/visitor-rule.ts';
@@ -111,7 +112,10 @@ export async function createAnalytics(options: AnalyticsOptions): Promise<Analyt
   let maintaining: Promise<void> | undefined;
   let maintenanceTimer: NodeJS.Timeout | undefined;
   if (maintenanceOptions && maintenanceOptions.intervalMs > 0) {
-    const kpiMalls = { timeZoneByMall: new Map(options.layouts.map((l) => [l.id, l.timezone])) };
+    const kpiMalls = {
+      timeZoneByMall: new Map(options.layouts.map((l) => [l.id, l.timezone])),
+      storeZonesByMall: new Map(options.layouts.map((l) => [l.id, storeZoneIds(l)])),
+    };
     // Without autovacuum (the embedded database never has it) statistics are maintenance's job.
     const analyze = !(await autovacuumRuns(options.pool));
     const runMaintenanceOnce = () => {

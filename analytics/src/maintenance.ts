@@ -35,7 +35,11 @@ export interface MaintenanceOptions {
   rawRetentionDays: number;
   compressAfterDays: number;
   /** Malls whose daily KPIs are rolled up (`kpi_daily`): their time zone. */
-  kpiMalls?: { timeZoneByMall: ReadonlyMap<string, string> };
+  kpiMalls?: {
+    timeZoneByMall: ReadonlyMap<string, string>;
+    /** Their store zones: the days' paths are rolled up with the KPIs (path_daily). */
+    storeZonesByMall?: ReadonlyMap<string, readonly string[]>;
+  };
   /** The staff rule devices of the `kpiMalls` are flagged by; default DEFAULT_STAFF_RULE. */
   staffRule?: StaffRule | undefined;
   /** Malls whose daily rollups (occupancy_daily, sightings_daily) are kept: their time zone. */
@@ -210,7 +214,13 @@ export async function runMaintenance(
     if (staff.earliestAffectedMs !== undefined) {
       kpiFromMs = Math.max(Math.min(kpiFromMs, staff.earliestAffectedMs), nowMs - KPI_FIRST_RUN_MS);
     }
-    const { days } = await refreshDailyKpis(pool, kpiFromMs, nowMs, options.kpiMalls.timeZoneByMall);
+    const { days } = await refreshDailyKpis(
+      pool,
+      kpiFromMs,
+      nowMs,
+      options.kpiMalls.timeZoneByMall,
+      options.kpiMalls.storeZonesByMall,
+    );
     result.kpiDays = days;
     await pool.query(
       `INSERT INTO maintenance_state (task, done_until, ran_at) VALUES ($1, $2, now())

@@ -9,6 +9,7 @@ import {
   quietGapMs,
   visitLeadMs,
 } from '../../core/src/occupancy.ts';
+import { storeZoneIds } from '../../core/src/path-zones.ts';
 import { drainClosed } from '../../core/src/sessions.ts';
 import { visitorRuleWith } from '../../core/src/visitor-rule.ts';
 import { rewindDailyRollups } from './sql/daily-rollups.ts';
@@ -124,7 +125,13 @@ export async function recompute(
     await refreshFirstSeen(client, mallId, [...devices]);
     // The local days the stretches touch, those that are over (the day of `fromMs` is redone whole).
     const kpiToMs = Math.min(run.nowMs, toMs + DAY_MS);
-    const kpis = await refreshDailyKpis(client, fromMs, kpiToMs, new Map([[mallId, layout.timezone]]));
+    const kpis = await refreshDailyKpis(
+      client,
+      fromMs,
+      kpiToMs,
+      new Map([[mallId, layout.timezone]]),
+      new Map([[mallId, storeZoneIds(layout)]]),
+    );
     result.kpiDays = kpis.days;
     await rewindDailyRollups(client, fromMs);
     // The hours of the visits deleted and written: all start before the next stretch.

@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMaintenance } from '../../analytics/src/maintenance.ts';
+import { storeZoneIds } from '../../core/src/path-zones.ts';
 import { createDashboard, type Dashboard } from '../../dashboard/src/server.ts';
 import { type Backend, backends, createTestDb, type TestDb } from '../helpers/db.ts';
 import { historyLayout } from '../helpers/history-layout.ts';
@@ -110,7 +111,10 @@ describe.each(backends())('history aggregates on %s', (backend: Backend) => {
         timescale: backend === 'embedded',
         rawRetentionDays: 30,
         compressAfterDays: 2,
-        kpiMalls: { timeZoneByMall: new Map([[MALL, TZ]]) },
+        kpiMalls: {
+          timeZoneByMall: new Map([[MALL, TZ]]),
+          storeZonesByMall: new Map([[MALL, storeZoneIds(historyLayout(MALL, TZ))]]),
+        },
         staffRule: { minDays: 1, windowDays: 1, minPresenceMs: 8 * 3_600_000 },
       },
       at('2026-11-22 12:00'),
@@ -132,7 +136,7 @@ describe.each(backends())('history aggregates on %s', (backend: Backend) => {
   it('ranks the store paths of visitor visits, corridors collapsed, staff left out', async () => {
     const { status, body } = await get(`paths?from=${A}&to=${B}`);
     expect(status).toBe(200);
-    expect(body).toMatchObject({ visitorVisits: 13, visitsWithPath: 7, distinctPaths: 4 });
+    expect(body).toMatchObject({ visitorVisits: 13, visitsWithPath: 7, distinctPaths: 4, rolledUpDays: 2 });
     expect(
       body.rows.map((r: { zoneIds: string[]; visits: number; share: number }) => [
         r.zoneIds,
@@ -154,6 +158,33 @@ describe.each(backends())('history aggregates on %s', (backend: Backend) => {
     ]);
     const empty = await get('paths?from=2026-11-22&to=2026-11-22');
     expect(empty.body).toMatchObject({ visitorVisits: 0, visitsWithPath: 0, distinctPaths: 0, rows: [] });
+  });
+
+  it('reads the paths of rolled-up days from path_daily, the same as counted live', async () => {
+    const rolled = (await get(`paths?from=${A}&to=${B}`)).body;
+    const stored = await db.pool.query(
+      "SELECT array_to_string(path, '>') AS path, visits FROM path_daily WHERE mall_id = $1 AND day = $2 ORDER BY 1",
+      [MALL, B],
+    );
+    expect(stored.rows).toEqual([
+      { path: 'cafe', visits: 1 },
+      { path: 'cafe>shoes', visits: 1 },
+      { path: 'cinema', visits: 1 },
+      { path: 'shoes>cafe', visits: 1 },
+    ]);
+    await db.pool.query('UPDATE kpi_daily SET visits_with_path = NULL WHERE mall_id = $1 AND day = $2', [
+      MALL,
+      A,
+    ]);
+    const mixed = (await get(`paths?from=${A}&to=${B}`)).body;
+    await db.pool.query('UPDATE kpi_daily SET visits_with_path = NULL WHERE mall_id = $1', [MALL]);
+    const live = (await get(`paths?from=${A}&to=${B}`)).body;
+    expect([mixed.rolledUpDays, live.rolledUpDays]).toEqual([1, 0]);
+    for (const body of [mixed, live]) {
+      const { rolledUpDays: _, definitions: __, ...rest } = body;
+      const { rolledUpDays: ___, definitions: ____, ...expected } = rolled;
+      expect(rest).toEqual(expected);
+    }
   });
 
   it('buckets devices by their visits in the range, new and returning', async () => {

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { refreshDailyPaths } from './refresh-daily-paths.ts';
 
 // Fills kpi_daily (migration 0006): per mall and local calendar day, the history API's visitor
 // KPIs, counted from visits, zone_stays and device_first_seen with the same definitions as
@@ -101,13 +102,16 @@ export interface RefreshDailyKpisResult {
  * (fromMs, toMs]: the day containing `fromMs` is redone whole, the day containing `toMs` only if
  * `toMs` is its end (a day is written once it is over). Visits are written when they close, so
  * pass `toMs` = now minus the visit idle gap (or more) and start `fromMs` a day or two back, so
- * late visits land in a later run. Returns the number of mall-days written.
+ * late visits land in a later run. Returns the number of mall-days written. A mall with store
+ * zones in `storeZonesByMall` has its days' paths rolled up as well (path_daily).
  */
 export async function refreshDailyKpis(
   pool: pg.ClientBase | pg.Pool,
   fromMs: number,
   toMs: number,
   timeZoneByMall: ReadonlyMap<string, string>,
+  /** The malls' store zones: with them each day's paths are rolled up too (path_daily). */
+  storeZonesByMall?: ReadonlyMap<string, readonly string[]>,
 ): Promise<RefreshDailyKpisResult> {
   let days = 0;
   for (const [mallId, timeZone] of timeZoneByMall) {
@@ -120,6 +124,8 @@ export async function refreshDailyKpis(
       // Unnamed: planned for this day each time. As a named statement it would turn generic after
       // five days, and a generic plan of the history KPIs ran 100x slower on the embedded database.
       await pool.query({ text: REFRESH_SQL, values: [mallId, day, timeZone] });
+      const stores = storeZonesByMall?.get(mallId);
+      if (stores) await refreshDailyPaths(pool, mallId, day, timeZone, stores);
       days++;
     }
   }

@@ -1,12 +1,13 @@
 import type pg from 'pg';
 import type { Layout } from '../../../core/src/layout.ts';
 import { dayBounds, listDays } from '../../../core/src/local-days.ts';
+import { storeZoneIds } from '../../../core/src/path-zones.ts';
 import { readHourlyCounts } from '../history/hourly-counts.ts';
+import { readPaths } from '../history/path-counts.ts';
 import { peakHours } from '../history/peak-hours.ts';
 import { parse, requireRange } from '../history/query-parse.ts';
 import { FrequencyQuery, MAX_RANGE_DAYS, PathsQuery, PeakHoursQuery } from '../history/query-schemas.ts';
 import { FREQUENCY_BUCKETS, readVisitFrequency } from '../sql/history-frequency.ts';
-import { readPaths } from '../sql/history-paths.ts';
 import type { Answer } from './history.ts';
 
 // The history aggregates (issue 4), under /api/malls/:mall/history/, JSON with definitions or CSV:
@@ -26,9 +27,8 @@ export function registerAggregateRoutes(route: (path: string, answer: Answer) =>
   route('paths', async (layout, request) => {
     const q = parse(PathsQuery, request.query);
     requireRange(q.from, q.to, MAX_RANGE_DAYS);
-    const { startMs, endMs } = rangeOf(layout, q.from, q.to);
-    const stores = layout.zones.filter((z) => z.kind === 'store').map((z) => z.id);
-    const paths = await readPaths(pool, layout.id, stores, startMs, endMs, q.limit);
+    const scope = { mallId: layout.id, timeZone: layout.timezone };
+    const paths = await readPaths(pool, scope, storeZoneIds(layout), q.from, q.to, q.limit);
     const nameOf = (id: string) => layout.zoneById.get(id)?.name ?? id;
     const rows = paths.rows.map((p, i) => ({
       rank: i + 1,
@@ -47,6 +47,7 @@ export function registerAggregateRoutes(route: (path: string, answer: Answer) =>
         visitorVisits: paths.visitorVisits,
         visitsWithPath: paths.visitsWithPath,
         distinctPaths: paths.distinctPaths,
+        rolledUpDays: paths.rolledUpDays,
         rows,
       },
       csv: {
