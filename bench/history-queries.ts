@@ -33,7 +33,8 @@ import {
 // the median and max of RUNS requests after a warm-up, beside the same run's baseline: a primary-
 // key lookup round trip on the same pool. Other endpoints are timed too, for the record.
 // Server: BENCH_DATABASE_URL or TEST_DATABASE_URL (a scratch database, dropped afterwards);
-// embedded: a fresh PGlite + TimescaleDB in a temporary directory.
+// embedded: a fresh PGlite + TimescaleDB in a temporary directory (BENCH_HISTORY_EMBEDDED=false
+// skips it: loading 30 days into it takes long).
 
 const TARGET_MS = 200;
 const RUNS = 10;
@@ -259,6 +260,10 @@ export async function benchHistoryQueries(layout: Layout): Promise<HistoryBacken
     console.log(
       'history server   skipped: set BENCH_DATABASE_URL or TEST_DATABASE_URL to measure the PostgreSQL server too',
     );
+  }
+  if (process.env.BENCH_HISTORY_EMBEDDED === 'false') {
+    console.log('history embedded skipped: BENCH_HISTORY_EMBEDDED=false');
+    return results;
   }
   results.push(await onEmbedded(layout));
   printHistoryResult(results[results.length - 1]!);
