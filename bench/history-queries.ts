@@ -5,11 +5,15 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { pino } from 'pino';
-import { ANALYZED_TABLES } from '../analytics/src/maintenance.ts';
+import { ANALYZED_TABLES, transitionsTask } from '../analytics/src/maintenance.ts';
 import { migrate } from '../analytics/src/migrate.ts';
+import { rebuildZoneTransitions } from '../analytics/src/sql/rebuild-zone-transitions.ts';
 import { refreshDailyKpis } from '../analytics/src/sql/refresh-daily-kpis.ts';
+import { refreshStaffDevices } from '../analytics/src/sql/refresh-staff-devices.ts';
 import type { Layout } from '../core/src/layout.ts';
 import { zonedMidnightMs } from '../core/src/local-days.ts';
+import { storeZoneIds } from '../core/src/path-zones.ts';
+import { DEFAULT_STAFF_RULE } from '../core/src/staff-rule.ts';
 import { createDashboard } from '../dashboard/src/server.ts';
 import { startEmbeddedDb } from '../infra/src/embedded-db.ts';
 import { createPool } from '../infra/src/pg-pool.ts';
@@ -29,7 +33,8 @@ import {
 // the median and max of RUNS requests after a warm-up, beside the same run's baseline: a primary-
 // key lookup round trip on the same pool. Other endpoints are timed too, for the record.
 // Server: BENCH_DATABASE_URL or TEST_DATABASE_URL (a scratch database, dropped afterwards);
-// embedded: a fresh PGlite + TimescaleDB in a temporary directory.
+// embedded: a fresh PGlite + TimescaleDB in a temporary directory (BENCH_HISTORY_EMBEDDED=false
+// skips it: loading 30 days into it takes long).
 
 const TARGET_MS = 200;
 const RUNS = 10;
@@ -54,6 +59,10 @@ export interface HistoryBackendResult {
   /** The VACUUM ANALYZE standing in for autovacuum (server), or maintenance's ANALYZE (embedded). */
   vacuumMs: number;
   rollupMs: number;
+  /** Maintenance's first-run staff flagging and zone transitions over the whole data. */
+  staffMs: number;
+  staffDevices: number;
+  transitionsMs: number;
   baselineMs: number;
   timings: Timing[];
 }
@@ -88,8 +97,35 @@ async function benchOn(backend: string, pool: pg.Pool, layout: Layout): Promise<
   const tz = layout.timezone;
   const firstMs = zonedMidnightMs(FIRST_DAY, tz);
   t = performance.now();
-  await refreshDailyKpis(pool, firstMs, firstMs + HISTORY_DAYS * DAY_MS, new Map([[layout.id, tz]]));
+  await refreshDailyKpis(
+    pool,
+    firstMs,
+    firstMs + HISTORY_DAYS * DAY_MS,
+    new Map([[layout.id, tz]]),
+    new Map([[layout.id, storeZoneIds(layout)]]),
+  );
   const rollupMs = performance.now() - t;
+  const lastMs = firstMs + HISTORY_DAYS * DAY_MS;
+  t = performance.now();
+  await refreshStaffDevices(pool, {
+    timeZoneByMall: new Map([[layout.id, tz]]),
+    rule: DEFAULT_STAFF_RULE,
+    nowMs: lastMs,
+    firstRunDays: HISTORY_DAYS + 5,
+  });
+  const staffMs = performance.now() - t;
+  const staffDevices = Number(
+    (await pool.query('SELECT count(*) AS n FROM staff_devices WHERE mall_id = $1', [layout.id])).rows[0].n,
+  );
+  t = performance.now();
+  await rebuildZoneTransitions(pool, layout.id, tz, firstMs, lastMs);
+  await pool.query(
+    `INSERT INTO maintenance_state (task, done_until) VALUES ($1, $2)
+     ON CONFLICT (task) DO UPDATE SET done_until = EXCLUDED.done_until`,
+    [transitionsTask(layout.id), new Date(lastMs)],
+  );
+  const transitionsMs = performance.now() - t;
+  await pool.query('ANALYZE staff_devices, zone_transitions');
 
   const probe = (
     await pool.query('SELECT device, started_at FROM visits WHERE mall_id = $1 LIMIT 1', [layout.id])
@@ -131,7 +167,12 @@ async function benchOn(backend: string, pool: pg.Pool, layout: Layout): Promise<
     await time('hourly KPIs of a day (live)', `kpis?from=${HEATMAP_DAY}&to=${HEATMAP_DAY}&by=hour`, FEW_RUNS);
     await time('dwell distribution of a month', `dwell?${month}`, RUNS);
     await time('top stores of a day', `top-stores?from=${HEATMAP_DAY}&to=${HEATMAP_DAY}`, FEW_RUNS);
-    await time('flows of a day', `flows?from=${HEATMAP_DAY}&to=${HEATMAP_DAY}`, FEW_RUNS);
+    await time('flows of a day (zone_transitions)', `flows?from=${HEATMAP_DAY}&to=${HEATMAP_DAY}`, RUNS);
+    await time(`flows of a month (zone_transitions)`, `flows?${month}`, RUNS, true);
+    await time('top paths of a day', `paths?from=${HEATMAP_DAY}&to=${HEATMAP_DAY}`, FEW_RUNS);
+    await time('top paths of a month (path_daily)', `paths?${month}`, RUNS, true);
+    await time('visit frequency of a month', `frequency?${month}`, FEW_RUNS);
+    await time('peak hours of a month', `peak-hours?${month}`, FEW_RUNS);
     await time(
       'compare a day with the day before',
       `compare?from=${HEATMAP_DAY}&to=${HEATMAP_DAY}&vsFrom=2026-10-14&vsTo=2026-10-14`,
@@ -154,10 +195,23 @@ async function benchOn(backend: string, pool: pg.Pool, layout: Layout): Promise<
     // Why the rollup exists: the same month counted from visits and zone stays.
     await pool.query('DELETE FROM kpi_daily WHERE mall_id = $1', [layout.id]);
     await time(`daily KPIs of a month without the rollup (${HISTORY_DAYS} live days)`, `kpis?${month}`, 1);
+    // Why zone_transitions exists: the month's flows counted from visits and zone stays.
+    await pool.query('DELETE FROM maintenance_state WHERE task = $1', [transitionsTask(layout.id)]);
+    await time(`flows of a month without zone_transitions (live)`, `flows?${month}`, 1);
   } finally {
     await dashboard.close();
   }
-  return { backend, data, vacuumMs, rollupMs, baselineMs: baseline.medianMs, timings };
+  return {
+    backend,
+    data,
+    vacuumMs,
+    rollupMs,
+    staffMs,
+    staffDevices,
+    transitionsMs,
+    baselineMs: baseline.medianMs,
+    timings,
+  };
 }
 
 async function onServer(url: string, layout: Layout): Promise<HistoryBackendResult> {
@@ -207,6 +261,10 @@ export async function benchHistoryQueries(layout: Layout): Promise<HistoryBacken
       'history server   skipped: set BENCH_DATABASE_URL or TEST_DATABASE_URL to measure the PostgreSQL server too',
     );
   }
+  if (process.env.BENCH_HISTORY_EMBEDDED === 'false') {
+    console.log('history embedded skipped: BENCH_HISTORY_EMBEDDED=false');
+    return results;
+  }
   results.push(await onEmbedded(layout));
   printHistoryResult(results[results.length - 1]!);
   return results;
@@ -225,7 +283,9 @@ export function printHistoryResult(r: HistoryBackendResult): void {
       (r.backend === 'embedded'
         ? `ANALYZE as the worker's maintenance would (no autovacuum in the embedded build) ${ms(r.vacuumMs / 1000)} s, `
         : `VACUUM ANALYZE as autovacuum would ${ms(r.vacuumMs / 1000)} s, `) +
-      `rollup of ${HISTORY_DAYS} days ${ms(r.rollupMs / 1000)} s`,
+      `rollup (KPIs, hours, paths) of ${HISTORY_DAYS} days ${ms(r.rollupMs / 1000)} s, ` +
+      `staff flagging ${ms(r.staffMs / 1000)} s (${fmt(r.staffDevices)} staff devices), ` +
+      `zone transitions of ${HISTORY_DAYS} days ${ms(r.transitionsMs / 1000)} s`,
   );
   console.log(
     `${label} indexes (migration 0006): occupancy_minute (mall_id, bucket) for the heatmap; ` +

@@ -2,6 +2,8 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Layout } from '../../core/src/layout.ts';
 import type { OccupancyOptions } from '../../core/src/occupancy.ts';
+import { storeZoneIds } from '../../core/src/path-zones.ts';
+import type { StaffRule } from '../../core/src/staff-rule.ts';
 import { gatewayFilter } from '../../core/src/topics.ts';
 import { visitorRuleWith } from '../../core/src/visitor-rule.ts';
 import { isRetryablePgError } from '../../infra/src/pg-pool.ts';
@@ -35,7 +37,9 @@ export interface AnalyticsOptions {
   /** Wall time between engine checkpoints (0: only at shutdown); default 60 s. */
   checkpointIntervalMs?: number | undefined;
   /** Storage maintenance on a timer (rollups, compression, retention); absent or 0 ms = off. */
-  maintenance?: { intervalMs: number; rawRetentionDays: number; compressAfterDays: number } | undefined;
+  maintenance?:
+    | { intervalMs: number; rawRetentionDays: number; compressAfterDays: number; staffRule?: StaffRule }
+    | undefined;
   logger: Logger;
   /** Called once when the worker hits an error it cannot handle; the process should exit. */
   onFatal(err: unknown): void;
@@ -108,7 +112,10 @@ export async function createAnalytics(options: AnalyticsOptions): Promise<Analyt
   let maintaining: Promise<void> | undefined;
   let maintenanceTimer: NodeJS.Timeout | undefined;
   if (maintenanceOptions && maintenanceOptions.intervalMs > 0) {
-    const kpiMalls = { timeZoneByMall: new Map(options.layouts.map((l) => [l.id, l.timezone])) };
+    const kpiMalls = {
+      timeZoneByMall: new Map(options.layouts.map((l) => [l.id, l.timezone])),
+      storeZonesByMall: new Map(options.layouts.map((l) => [l.id, storeZoneIds(l)])),
+    };
     // Without autovacuum (the embedded database never has it) statistics are maintenance's job.
     const analyze = !(await autovacuumRuns(options.pool));
     const runMaintenanceOnce = () => {

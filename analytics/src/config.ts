@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { logLevelKey } from '../../core/src/config.ts';
 import { type OccupancyOptions, SILENCE_BRIDGE_MS } from '../../core/src/occupancy.ts';
+import { DEFAULT_STAFF_RULE, type StaffRule } from '../../core/src/staff-rule.ts';
 import { DEFAULT_VISITOR_RULE } from '../../core/src/visitor-rule.ts';
 
 /** Occupancy settings, shared with `mallflow start`, which runs this worker in-process. */
@@ -104,7 +105,39 @@ export const MAINTENANCE_KEYS = {
     .min(0)
     .default(900_000)
     .describe('How often rollups are refreshed and compression and retention applied; 0 = never'),
+  STAFF_MIN_DAYS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(DEFAULT_STAFF_RULE.minDays)
+    .describe(
+      'Staff rule: qualifying days within STAFF_WINDOW_DAYS that make a device staff (more than the window: nobody)',
+    ),
+  STAFF_WINDOW_DAYS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(31)
+    .default(DEFAULT_STAFF_RULE.windowDays)
+    .describe('Staff rule: the consecutive local days those qualifying days must fall in'),
+  STAFF_MIN_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24)
+    .default(DEFAULT_STAFF_RULE.minPresenceMs / 3_600_000)
+    .describe('Staff rule: hours of presence (visits starting that day, summed) that make a day qualify'),
 };
+
+type MaintenanceConfig = { [K in keyof typeof MAINTENANCE_KEYS]: z.infer<(typeof MAINTENANCE_KEYS)[K]> };
+
+/** The staff rule from the parsed MAINTENANCE_KEYS (live worker, `mallflow start`). */
+export function staffRuleFrom(config: MaintenanceConfig): StaffRule {
+  return {
+    minDays: config.STAFF_MIN_DAYS,
+    windowDays: config.STAFF_WINDOW_DAYS,
+    minPresenceMs: Math.round(config.STAFF_MIN_HOURS * 3_600_000),
+  };
+}
 
 export const AnalyticsConfig = z.object({
   DATABASE_URL: z.string().url().describe('PostgreSQL/TimescaleDB connection URL'),

@@ -11,7 +11,7 @@ import {
 } from '../../infra/src/process.ts';
 import { loadLayoutFiles } from './adapters/layout-files.ts';
 import { createAnalytics } from './analytics.ts';
-import { ANALYTICS_SUMMARY, AnalyticsConfig, occupancyOptionsFrom } from './config.ts';
+import { ANALYTICS_SUMMARY, AnalyticsConfig, occupancyOptionsFrom, staffRuleFrom } from './config.ts';
 import { migrate, schemaBehind } from './migrate.ts';
 
 /** `mallflow analytics`: the worker as its own process, against a migrated database. */
@@ -58,6 +58,7 @@ export async function runAnalytics(argv: string[], env: NodeJS.ProcessEnv): Prom
       intervalMs: config.MAINTENANCE_INTERVAL_MS,
       rawRetentionDays: config.RAW_RETENTION_DAYS,
       compressAfterDays: config.COMPRESS_AFTER_DAYS,
+      staffRule: staffRuleFrom(config),
     },
     logger: log,
     onFatal(err) {

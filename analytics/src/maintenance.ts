@@ -1,6 +1,9 @@
 import type pg from 'pg';
+import { DEFAULT_STAFF_RULE, type StaffRule } from '../../core/src/staff-rule.ts';
 import { type DailyRollupResult, refreshDailyRollups } from './sql/daily-rollups.ts';
+import { floorToTransitionHour, rebuildZoneTransitions } from './sql/rebuild-zone-transitions.ts';
 import { refreshDailyKpis } from './sql/refresh-daily-kpis.ts';
+import { refreshStaffDevices } from './sql/refresh-staff-devices.ts';
 
 // Storage maintenance, run by the analytics worker on a timer because the embedded TimescaleDB
 // has no background workers (and a plain PostgreSQL has no policies at all). One run:
@@ -10,7 +13,10 @@ import { refreshDailyKpis } from './sql/refresh-daily-kpis.ts';
 //   1. rollups: refresh the hourly continuous aggregates (TimescaleDB) or upsert the hourly
 //      sightings table from the raw rows (plain PostgreSQL), from a little before where the last
 //      run stopped up to the last whole hour, never below the retention cut-off; then the daily
-//      rollups per mall and local day (`sql/daily-rollups.ts`);
+//      rollups per mall and local day (`sql/daily-rollups.ts`); staff devices are flagged from the
+//      visits (`sql/refresh-staff-devices.ts`) before the daily KPIs, which leave them out, are
+//      rolled up (again from the first visit of a newly flagged device); then the hourly zone
+//      transitions of the hours whose visits are all written (`sql/rebuild-zone-transitions.ts`);
 //   2. compression (TimescaleDB): compress raw sighting chunks older than `compressAfterDays`,
 //      chunk by chunk (compressing from inside a query that scans the hypertable is a trap);
 //   3. retention: drop raw sighting chunks (or delete rows) older than `rawRetentionDays`, and the
@@ -29,7 +35,13 @@ export interface MaintenanceOptions {
   rawRetentionDays: number;
   compressAfterDays: number;
   /** Malls whose daily KPIs are rolled up (`kpi_daily`): their time zone. */
-  kpiMalls?: { timeZoneByMall: ReadonlyMap<string, string> };
+  kpiMalls?: {
+    timeZoneByMall: ReadonlyMap<string, string>;
+    /** Their store zones: the days' paths are rolled up with the KPIs (path_daily). */
+    storeZonesByMall?: ReadonlyMap<string, readonly string[]>;
+  };
+  /** The staff rule devices of the `kpiMalls` are flagged by; default DEFAULT_STAFF_RULE. */
+  staffRule?: StaffRule | undefined;
   /** Malls whose daily rollups (occupancy_daily, sightings_daily) are kept: their time zone. */
   dailyRollupMalls?: ReadonlyMap<string, string>;
 }
@@ -39,9 +51,25 @@ const KPI_MARGIN_MS = 2 * DAY_MS;
 /** How far back the first run rolls days up. */
 const KPI_FIRST_RUN_MS = 35 * DAY_MS;
 const KPI_TASK = 'daily-kpis';
+/**
+ * The visits starting in an hour are taken as all written a day later: zone_transitions holds the
+ * hours up to then (the history flows count the later ones live). A visit lasting longer than
+ * that (none but a left-behind phone's) reaches the table only through `mallflow recompute`.
+ */
+export const TRANSITIONS_FINAL_AFTER_MS = DAY_MS;
+/** Per mall: zone_transitions is complete before done_until (the history flows read it there). */
+export const transitionsTask = (mallId: string) => `zone-transitions:${mallId}`;
 
 /** The tables the history API and the rollups query by plan-sensitive joins and ranges. */
-export const ANALYZED_TABLES = ['visits', 'zone_stays', 'device_first_seen', 'occupancy_minute', 'kpi_daily'];
+export const ANALYZED_TABLES = [
+  'visits',
+  'zone_stays',
+  'device_first_seen',
+  'occupancy_minute',
+  'kpi_daily',
+  'staff_devices',
+  'zone_transitions',
+];
 
 /** Whether the database runs autovacuum (and so keeps its own statistics). */
 export async function autovacuumRuns(pool: pg.Pool): Promise<boolean> {
@@ -66,6 +94,10 @@ export interface MaintenanceResult {
   droppedChunks: number;
   deletedRows: number;
   kpiDays: number;
+  /** Devices flagged as staff for the first time this run. */
+  newStaffDevices?: number;
+  /** Hours of zone transitions rebuilt, over all malls. */
+  transitionHours?: number;
   dailyRollups?: DailyRollupResult;
   /** The analytic tables' statistics were refreshed (see MaintenanceOptions.analyze). */
   analyzed?: boolean;
@@ -173,14 +205,51 @@ export async function runMaintenance(
       [KPI_TASK],
     );
     const kpiDoneMs = kpiState.rows[0]?.done_until.getTime();
-    const kpiFromMs = kpiDoneMs === undefined ? nowMs - KPI_FIRST_RUN_MS : kpiDoneMs - KPI_MARGIN_MS;
-    const { days } = await refreshDailyKpis(pool, kpiFromMs, nowMs, options.kpiMalls.timeZoneByMall);
+    const staff = await refreshStaffDevices(pool, {
+      timeZoneByMall: options.kpiMalls.timeZoneByMall,
+      rule: options.staffRule ?? DEFAULT_STAFF_RULE,
+      nowMs,
+      firstRunDays: KPI_FIRST_RUN_MS / DAY_MS,
+    });
+    result.newStaffDevices = staff.newStaffDevices;
+    let kpiFromMs = kpiDoneMs === undefined ? nowMs - KPI_FIRST_RUN_MS : kpiDoneMs - KPI_MARGIN_MS;
+    if (staff.earliestAffectedMs !== undefined) {
+      kpiFromMs = Math.max(Math.min(kpiFromMs, staff.earliestAffectedMs), nowMs - KPI_FIRST_RUN_MS);
+    }
+    const { days } = await refreshDailyKpis(
+      pool,
+      kpiFromMs,
+      nowMs,
+      options.kpiMalls.timeZoneByMall,
+      options.kpiMalls.storeZonesByMall,
+    );
     result.kpiDays = days;
     await pool.query(
       `INSERT INTO maintenance_state (task, done_until, ran_at) VALUES ($1, $2, now())
        ON CONFLICT (task) DO UPDATE SET done_until = EXCLUDED.done_until, ran_at = now()`,
       [KPI_TASK, new Date(nowMs)],
     );
+    result.transitionHours = 0;
+    for (const [mallId, timeZone] of options.kpiMalls.timeZoneByMall) {
+      const task = transitionsTask(mallId);
+      const done = await pool.query<{ done_until: Date }>(
+        'SELECT done_until FROM maintenance_state WHERE task = $1',
+        [task],
+      );
+      let fromMs = done.rows[0]?.done_until.getTime() ?? nowMs - KPI_FIRST_RUN_MS;
+      if (staff.earliestAffectedMs !== undefined) {
+        fromMs = Math.max(Math.min(fromMs, staff.earliestAffectedMs), nowMs - KPI_FIRST_RUN_MS);
+      }
+      const untilMs = await floorToTransitionHour(pool, nowMs - TRANSITIONS_FINAL_AFTER_MS, timeZone);
+      if (fromMs >= untilMs) continue;
+      const rebuilt = await rebuildZoneTransitions(pool, mallId, timeZone, fromMs, untilMs);
+      result.transitionHours += (rebuilt.toMs - rebuilt.fromMs) / HOUR_MS;
+      await pool.query(
+        `INSERT INTO maintenance_state (task, done_until, ran_at) VALUES ($1, $2, now())
+         ON CONFLICT (task) DO UPDATE SET done_until = EXCLUDED.done_until, ran_at = now()`,
+        [task, new Date(rebuilt.toMs)],
+      );
+    }
   }
   if (options.timescale) {
     result.compressedChunks = await compressOldChunks(pool, nowMs - options.compressAfterDays * DAY_MS);

@@ -9,12 +9,14 @@ import {
   quietGapMs,
   visitLeadMs,
 } from '../../core/src/occupancy.ts';
+import { storeZoneIds } from '../../core/src/path-zones.ts';
 import { drainClosed } from '../../core/src/sessions.ts';
 import { visitorRuleWith } from '../../core/src/visitor-rule.ts';
 import { rewindDailyRollups } from './sql/daily-rollups.ts';
 import { countDerived, type DerivedCounts, deleteDerived, refreshFirstSeen } from './sql/derived-rows.ts';
 import { writeEngineOutput } from './sql/engine-output.ts';
 import { addStoredSightings, readWifiSightings } from './sql/read-sightings.ts';
+import { rebuildZoneTransitions } from './sql/rebuild-zone-transitions.ts';
 import { refreshDailyKpis } from './sql/refresh-daily-kpis.ts';
 import { sightingSpan, stretchStartAtOrAfter, stretchStartAtOrBefore } from './sql/stretches.ts';
 
@@ -123,9 +125,17 @@ export async function recompute(
     await refreshFirstSeen(client, mallId, [...devices]);
     // The local days the stretches touch, those that are over (the day of `fromMs` is redone whole).
     const kpiToMs = Math.min(run.nowMs, toMs + DAY_MS);
-    const kpis = await refreshDailyKpis(client, fromMs, kpiToMs, new Map([[mallId, layout.timezone]]));
+    const kpis = await refreshDailyKpis(
+      client,
+      fromMs,
+      kpiToMs,
+      new Map([[mallId, layout.timezone]]),
+      new Map([[mallId, storeZoneIds(layout)]]),
+    );
     result.kpiDays = kpis.days;
     await rewindDailyRollups(client, fromMs);
+    // The hours of the visits deleted and written: all start before the next stretch.
+    await rebuildZoneTransitions(client, mallId, layout.timezone, rowsFromMs - leadMs, toMs);
     result.after = await countDerived(client, mallId, rowsFromMs, rowsToMs, leadMs);
     await client.query(run.dryRun ? 'ROLLBACK' : 'COMMIT');
   } catch (err) {

@@ -6,6 +6,7 @@ import { AccountStore, hashPassword } from '../../broker/src/accounts.ts';
 import { createBroker, type RunningBroker } from '../../broker/src/broker.ts';
 import type { Layout } from '../../core/src/layout.ts';
 import type { OccupancyOptions } from '../../core/src/occupancy.ts';
+import type { StaffRule } from '../../core/src/staff-rule.ts';
 import { createDashboard, type Dashboard } from '../../dashboard/src/server.ts';
 import { createGateway, type Gateway } from '../../gateway/src/gateway.ts';
 
@@ -28,7 +29,12 @@ export interface StackOptions {
   occupancy: OccupancyOptions;
   liveIntervalMs?: number;
   /** Storage maintenance in the analytics worker; absent = off. */
-  maintenance?: { intervalMs: number; rawRetentionDays: number; compressAfterDays: number };
+  maintenance?: {
+    intervalMs: number;
+    rawRetentionDays: number;
+    compressAfterDays: number;
+    staffRule?: StaffRule;
+  };
   dashboardTickMs?: number;
   batchMaxReadings?: number;
   flushIntervalMs?: number;

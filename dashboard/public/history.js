@@ -3,7 +3,9 @@
 // view's state is in the URL (?view=history&date=YYYY-MM-DD). For the chosen local day: the KPI
 // cards (with the change against the same weekday a week before), the daily KPIs of the 30 days
 // ending that day (chart and table), the zone x hour (or minute) heatmap, the dwell distribution
-// of the 30 days, and the day's top flows and top stores. Every panel links its CSV export.
+// of the 30 days, and the day's top flows, top stores and top paths, the visit frequency and peak
+// hours of the 30 days, and the staff devices (left out of every other figure) that day. Every
+// panel links its CSV export.
 (() => {
   const DAYS = 30;
   const $ = (id) => document.getElementById(id);
@@ -146,7 +148,14 @@
       flows: ['flows', { ...day, limit: 10 }],
       stores: ['top-stores', { ...day, by: 'visits', limit: 10 }],
       compare: ['compare', { ...day, vsFrom: weekBefore, vsTo: weekBefore }],
+      dayKpis: ['kpis', day],
+      paths: ['paths', { ...day, limit: 10 }],
+      frequency: ['frequency', range],
+      peak: ['peak-hours', range],
     };
+    $('csv-paths').href = apiUrl('paths', { ...day, limit: 200 }, true);
+    $('csv-frequency').href = apiUrl('frequency', range, true);
+    $('csv-peak').href = apiUrl('peak-hours', range, true);
     $('csv-kpis').href = apiUrl('kpis', range, true);
     $('csv-heatmap').href = apiUrl('heatmap', { date, resolution }, true);
     $('csv-dwell').href = apiUrl('dwell', range, true);
@@ -169,6 +178,10 @@
       renderDwell(data.dwell, from, date);
       renderFlows(data.flows, date);
       renderStores(data.stores, date);
+      renderStaff(data.dayKpis.staff);
+      renderPaths(data.paths, date);
+      renderFrequency(data.frequency, from, date);
+      renderPeakHours(data.peak, from, date);
       renderDefinitions(data.kpis.definitions);
       $('history-note').textContent = `Local time, ${hs.layout.timezone}`;
       hs.loadedKey = key;
@@ -427,6 +440,74 @@
         share: s.stays / top,
       });
       li.dataset.zoneId = s.zoneId;
+    }
+  }
+
+  function renderStaff(staff) {
+    $('hk-staff').textContent = fmtInt(staff.present);
+    $('hk-staff-sub').textContent = `${fmtInt(staff.flagged)} flagged in all · not in the figures`;
+  }
+
+  function renderPaths(paths, date) {
+    $('paths-title').textContent = `Top paths on ${date}`;
+    const list = $('top-paths');
+    list.textContent = '';
+    if (paths.rows.length === 0) return emptyNote(list, 'No store visited that day.');
+    const top = paths.rows[0].visits;
+    for (const p of paths.rows) {
+      const li = bar(list, {
+        label: p.names.join(' → '),
+        value: `${fmtInt(p.visits)} visit${p.visits === 1 ? '' : 's'}`,
+        sub: `${fmtPct(p.share)} of ${fmtInt(paths.visitsWithPath)} visits with a store`,
+        share: p.visits / top,
+      });
+      li.dataset.path = p.zoneIds.join('>');
+    }
+  }
+
+  function renderFrequency(frequency, from, to) {
+    $('frequency-title').textContent = `Visit frequency, ${from} to ${to}`;
+    const list = $('frequency-bars');
+    list.textContent = '';
+    if (frequency.devices === 0) return emptyNote(list, 'No visitors in these days.');
+    for (const b of frequency.buckets) {
+      bar(list, {
+        label: `${b.bucket} visit${b.bucket === '1' ? '' : 's'}`,
+        value: fmtInt(b.devices),
+        sub: `${fmtPct(b.share)} · ${fmtInt(b.newDevices)} new · ${fmtInt(b.returningDevices)} returning`,
+        share: b.share ?? 0,
+      }).dataset.bucket = b.bucket;
+    }
+  }
+
+  const hourLabel = (h) => `${String(h).padStart(2, '0')}:00`;
+
+  function renderPeakHours(peak, from, to) {
+    $('peak-title').textContent = `Peak hours, ${from} to ${to}`;
+    const list = $('peak-hours');
+    list.textContent = '';
+    const busy = peak.hours.filter((h) => h.avgVisitors > 0 || h.avgOccupancy > 0);
+    if (busy.length === 0) {
+      $('peak-note').textContent = '';
+      return emptyNote(list, 'No visitors in these days.');
+    }
+    // The hour most often the day's busiest (by devices in the mall).
+    const counts = new Map();
+    for (const d of peak.peaks) {
+      if (d.peakOccupancyHour !== null)
+        counts.set(d.peakOccupancyHour, (counts.get(d.peakOccupancyHour) ?? 0) + 1);
+    }
+    const [often, times] = [...counts].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0] ?? [null, 0];
+    $('peak-note').textContent =
+      often === null ? '' : `Busiest hour: ${hourLabel(often)} on ${times} of ${peak.days} days`;
+    const top = Math.max(...busy.map((h) => h.avgOccupancy), 0.0001);
+    for (const h of busy) {
+      bar(list, {
+        label: hourLabel(h.hour),
+        value: `${h.avgOccupancy.toLocaleString()} in the mall`,
+        sub: `${h.avgVisitors.toLocaleString()} visitors arriving (mean per day)`,
+        share: h.avgOccupancy / top,
+      }).dataset.hour = String(h.hour);
     }
   }
 

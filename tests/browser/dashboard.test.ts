@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pino } from 'pino';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Layout, validateLayout } from '../../core/src/layout.ts';
 import { createDashboard, type Dashboard } from '../../dashboard/src/server.ts';
@@ -154,7 +154,9 @@ const shanghai = (local: string) => new Date(`${local.replace(' ', 'T')}:00+08:0
 
 /**
  * Two days of history: on 2026-11-20 two visitors (one new, one returning) and a passer-by on the
- * street; on 2026-11-19 one visitor. Occupancy minutes for two zones on 2026-11-20.
+ * street; on 2026-11-19 one visitor. Occupancy minutes for two zones on 2026-11-20. A staff phone
+ * (flagged in staff_devices, as maintenance would) in Uniqlo all day on 2026-11-20: in no figure
+ * but the staff count.
  */
 async function insertHistory(db: TestDb): Promise<void> {
   const visits: [string, [string, string, string][]][] = [
@@ -184,6 +186,13 @@ async function insertHistory(db: TestDb): Promise<void> {
       ],
     ],
     ['p1', [['g-street', '2026-11-20 12:00', '2026-11-20 12:01']]],
+    [
+      'staff1',
+      [
+        ['g-gate-w', '2026-11-20 09:00', '2026-11-20 09:02'],
+        ['g-uniqlo', '2026-11-20 09:02', '2026-11-20 18:00'],
+      ],
+    ],
     [
       'v3',
       [
@@ -215,6 +224,11 @@ async function insertHistory(db: TestDb): Promise<void> {
     [MALL, 'v2', shanghai('2026-11-20 14:00')],
   );
   await db.pool.query(
+    `INSERT INTO staff_devices (mall_id, device, first_flagged_day, last_qualifying_day)
+     VALUES ($1, 'staff1', '2026-11-14', '2026-11-20')`,
+    [MALL],
+  );
+  await db.pool.query(
     `INSERT INTO device_first_seen (mall_id, device, first_visit_at) VALUES
        ($1, 'v1', $2), ($1, 'v2', $3), ($1, 'p1', $4), ($1, 'v3', $5)`,
     [
@@ -232,6 +246,9 @@ async function insertHistory(db: TestDb): Promise<void> {
     [MALL, shanghai('2026-11-20 10:00')],
   );
 }
+
+const attrs = async (items: Locator, name: string) =>
+  Promise.all((await items.all()).map((item) => item.getAttribute(name)));
 
 const zoneAttr = (page: Page, zoneId: string, name: string) =>
   page.locator(`[data-zone-id="${zoneId}"]`).getAttribute(name);
@@ -408,6 +425,25 @@ describe('dashboard page in chromium', () => {
       `${flows.rows[0].fromZoneName} → ${flows.rows[0].toZoneName}`,
     );
     expect(await page.locator('#dwell-bars li[data-bucket="20m_1h"] .tz-pct').textContent()).toBe('2');
+
+    // Staff apart; paths of the day: Uniqlo (v1, v2 in the evening), Apple (v2); frequency over
+    // the 30 days: v1 and v3 once, v2 twice; peak hours: the occupancy of 10:00-11:30 on the 20th.
+    expect(await page.locator('#hk-staff').textContent()).toBe('1');
+    expect(await attrs(page.locator('#top-paths li'), 'data-path')).toEqual(['g-uniqlo', 'g-apple']);
+    expect(await page.locator('#top-paths li').first().locator('.tz-pct').textContent()).toBe('2 visits');
+    expect(await page.locator('#frequency-bars li[data-bucket="1"] .tz-pct').textContent()).toBe('2');
+    expect(await page.locator('#frequency-bars li[data-bucket="2"] .tz-pct').textContent()).toBe('1');
+    const peak = await api('peak-hours?from=2026-10-22&to=2026-11-20');
+    expect(peak.peaks.at(-1)).toMatchObject({
+      date: '2026-11-20',
+      peakOccupancyHour: 10,
+      peakVisitorsHour: 10,
+    });
+    expect(await attrs(page.locator('#peak-hours li'), 'data-hour')).toEqual(['10', '11', '14', '17']);
+    expect(await page.locator('#peak-note').textContent()).toBe('Busiest hour: 10:00 on 1 of 30 days');
+    expect(await page.locator('#csv-paths').getAttribute('href')).toBe(
+      `/api/malls/${MALL}/history/paths?from=2026-11-20&to=2026-11-20&limit=200&format=csv`,
+    );
 
     const csvHref = await page.locator('#csv-kpis').getAttribute('href');
     expect(csvHref).toBe(`/api/malls/${MALL}/history/kpis?from=2026-10-22&to=2026-11-20&format=csv`);

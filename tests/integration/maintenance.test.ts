@@ -190,7 +190,9 @@ describe.each(backends())('maintenance on %s', (backend: Backend) => {
       expect(await n(`SELECT sum(readings) AS n FROM sightings_daily WHERE sensor_id = 's-timer'`)).toBe(1);
       const state = await db.pool.query('SELECT task FROM maintenance_state ORDER BY task');
       expect(state.rows.map((r) => r.task)).toEqual(
-        timescale ? ['daily-kpis', 'rollups'] : ['daily-kpis', 'daily-rollups', 'rollups'],
+        timescale
+          ? ['daily-kpis', 'rollups', 'zone-transitions:small-store']
+          : ['daily-kpis', 'daily-rollups', 'rollups', 'zone-transitions:small-store'],
       );
     } finally {
       await system.close();

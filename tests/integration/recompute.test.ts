@@ -4,8 +4,10 @@ import { startTestSystem, type TestSystem } from 'mallflow/testkit';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RecomputeRangeError, recompute } from '../../analytics/src/recompute.ts';
+import { rebuildZoneTransitions } from '../../analytics/src/sql/rebuild-zone-transitions.ts';
 import { refreshDailyKpis } from '../../analytics/src/sql/refresh-daily-kpis.ts';
 import type { OccupancyOptions } from '../../core/src/occupancy.ts';
+import { storeZoneIds } from '../../core/src/path-zones.ts';
 import { type Backend, backends, createTestDb, type TestDb } from '../helpers/db.ts';
 import { historyLayout } from '../helpers/history-layout.ts';
 
@@ -52,6 +54,13 @@ describe.each(backends())('mallflow recompute on %s', (backend: Backend) => {
       kpis: await q(
         `SELECT day, visitors, passers_by, new_visitors, visitor_visits, visitor_dwell_ms FROM kpi_daily
          WHERE mall_id = $1 ORDER BY day`,
+      ),
+      paths: await q(
+        `SELECT day, array_to_string(path, '>') AS path, visits FROM path_daily WHERE mall_id = $1 ORDER BY day, path`,
+      ),
+      transitions: await q(
+        `SELECT bucket, from_zone, to_zone, staff, transitions FROM zone_transitions
+         WHERE mall_id = $1 ORDER BY bucket, from_zone, to_zone, staff`,
       ),
     };
   }
@@ -113,7 +122,14 @@ describe.each(backends())('mallflow recompute on %s', (backend: Backend) => {
     await system.settle(mall, { timeout: '30s' });
     // The live worker ran no maintenance here: roll the (past) day up as it would have.
     const dayStart = Date.parse(`${DAY}T00:00:00+08:00`);
-    await refreshDailyKpis(db.pool, dayStart, dayStart + 86_400_000, new Map([[MALL, TZ]]));
+    await refreshDailyKpis(
+      db.pool,
+      dayStart,
+      dayStart + 86_400_000,
+      new Map([[MALL, TZ]]),
+      new Map([[MALL, storeZoneIds(layout)]]),
+    );
+    await rebuildZoneTransitions(db.pool, MALL, TZ, dayStart, dayStart + 86_400_000);
     live = await derived();
     expect(system.analytics.stats().lateReadings).toBe(0);
   }, 180_000);
@@ -128,11 +144,21 @@ describe.each(backends())('mallflow recompute on %s', (backend: Backend) => {
     expect(live.visits.some((v) => v.devices > 1)).toBe(true);
     expect(live.minutes.length).toBeGreaterThan(50);
     expect(live.kpis).toHaveLength(1);
+    expect(live.transitions.length).toBeGreaterThan(3);
+    expect(live.paths.length).toBeGreaterThan(1);
   });
 
   it('reproduces exactly what the live worker stored, from the raw sightings', async () => {
     // Nothing derived is left to copy from: only the raw sightings.
-    for (const table of ['visits', 'zone_stays', 'occupancy_minute', 'device_first_seen', 'kpi_daily']) {
+    for (const table of [
+      'visits',
+      'zone_stays',
+      'occupancy_minute',
+      'device_first_seen',
+      'kpi_daily',
+      'zone_transitions',
+      'path_daily',
+    ]) {
       await db.pool.query(`DELETE FROM ${table} WHERE mall_id = $1`, [MALL]);
     }
     // Maintenance had rolled the daily occupancy up to now (plain PostgreSQL keeps it in a table).

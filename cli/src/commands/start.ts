@@ -3,7 +3,12 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { loadLayoutFiles } from '../../../analytics/src/adapters/layout-files.ts';
-import { MAINTENANCE_KEYS, OCCUPANCY_KEYS, occupancyOptionsFrom } from '../../../analytics/src/config.ts';
+import {
+  MAINTENANCE_KEYS,
+  OCCUPANCY_KEYS,
+  occupancyOptionsFrom,
+  staffRuleFrom,
+} from '../../../analytics/src/config.ts';
 import { migrate } from '../../../analytics/src/migrate.ts';
 import { newestWifiSightingMs } from '../../../analytics/src/sql/read-sightings.ts';
 import { logLevelKey, resolveCommandConfig } from '../../../core/src/config.ts';
@@ -132,6 +137,7 @@ export async function runStart(argv: string[], env: NodeJS.ProcessEnv): Promise<
         intervalMs: config.MAINTENANCE_INTERVAL_MS,
         rawRetentionDays: config.RAW_RETENTION_DAYS,
         compressAfterDays: config.COMPRESS_AFTER_DAYS,
+        staffRule: staffRuleFrom(config),
       },
       loggerFor: (component) => createLogger(component, config.LOG_LEVEL),
       onFatal(err) {

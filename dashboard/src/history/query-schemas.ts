@@ -56,6 +56,17 @@ export const TopStoresQuery = z.object({
   format: Format,
 });
 
+export const PathsQuery = z.object({
+  from: DateParam,
+  to: DateParam,
+  limit: limitParam(200, 10),
+  format: Format,
+});
+
+export const FrequencyQuery = z.object({ from: DateParam, to: DateParam, format: Format });
+
+export const PeakHoursQuery = z.object({ from: DateParam, to: DateParam, format: Format });
+
 export const CompareQuery = z.object({
   from: DateParam,
   to: DateParam,

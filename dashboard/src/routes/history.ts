@@ -1,16 +1,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type pg from 'pg';
-import type { z } from 'zod';
 import type { Layout } from '../../../core/src/layout.ts';
 import { dayBounds, localDateTime, zonedMidnightMs } from '../../../core/src/local-days.ts';
-import { InvalidQueryError, MallNotFoundError } from '../errors.ts';
+import { MallNotFoundError } from '../errors.ts';
 import { attachmentDisposition, type CsvCell, chooseFormat, formatCsv } from '../history/csv.ts';
 import { readDailyCounts } from '../history/daily-counts.ts';
 import { historyDefinitions } from '../history/definitions.ts';
 import { compareKpis, dwellDistribution, KPI_NAMES, type Kpis, toKpis } from '../history/kpis.ts';
+import { parse, requireRange } from '../history/query-parse.ts';
 import {
   CompareQuery,
-  checkRange,
   DwellQuery,
   FlowsQuery,
   HeatmapQuery,
@@ -19,20 +18,24 @@ import {
   MAX_RANGE_DAYS,
   TopStoresQuery,
 } from '../history/query-schemas.ts';
-import { readVisitorRule } from '../sql/engine-settings.ts';
+import { readRecordedRules } from '../sql/engine-settings.ts';
 import { readFlows } from '../sql/history-flows.ts';
 import { readHeatmap } from '../sql/history-heatmap.ts';
 import { type KpiScope, readKpiCounts, ZERO_COUNTS } from '../sql/history-kpis.ts';
+import { readStaffCount } from '../sql/history-staff.ts';
 import { readTopStores } from '../sql/history-top-stores.ts';
 import type { MallEntry } from './api.ts';
+import { registerAggregateRoutes } from './history-aggregates.ts';
 
 // The history API (issue 5), under /api/malls/:mall/history/:
 //   heatmap?date=&resolution=minute|hour          devices per zone per minute (or hour) of a local day
-//   kpis?from=&to=&by=day|hour                    visitors, passers-by, capture rate, dwell, new/returning
+//   kpis?from=&to=&by=day|hour                    visitors, passers-by, capture rate, dwell, new/returning,
+//                                                 staff devices apart
 //   dwell?from=&to=                               visitor visits by dwell bucket
 //   flows?from=&to=&limit=                        zone-to-zone transitions, busiest first
 //   top-stores?from=&to=&by=visits|dwell&limit=   stores by stays or by median dwell
 //   compare?from=&to=&vsFrom=&vsTo=               two periods' KPIs with absolute and % change
+//   paths, frequency, peak-hours                  see history-aggregates.ts
 // Dates are local calendar days (YYYY-MM-DD), ranges include both ends. Each answers JSON with
 // the definitions of its figures, or CSV (RFC 4180, header row, as a download) for ?format=csv or
 // an Accept header preferring text/csv. Bad parameters: 400 naming them; unknown mall: 404.
@@ -45,9 +48,9 @@ export interface HistoryDeps {
   malls: ReadonlyMap<string, MallEntry>;
 }
 
-type Request = FastifyRequest<{ Params: { mall: string }; Querystring: Record<string, unknown> }>;
+export type Request = FastifyRequest<{ Params: { mall: string }; Querystring: Record<string, unknown> }>;
 
-interface Csv {
+export interface Csv {
   name: string;
   header: readonly string[];
   rows: Iterable<readonly CsvCell[]>;
@@ -59,21 +62,6 @@ function zonesOfKind(layout: Layout, kind: string): string[] {
 
 function scopeOf(layout: Layout): KpiScope {
   return { mallId: layout.id, timeZone: layout.timezone };
-}
-
-function parse<S extends z.ZodType>(schema: S, query: unknown): z.infer<S> {
-  const parsed = schema.safeParse(query);
-  if (!parsed.success) {
-    throw new InvalidQueryError(
-      parsed.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`).join('; '),
-    );
-  }
-  return parsed.data;
-}
-
-function requireRange(from: string, to: string, maxDays: number, names?: [string, string]): void {
-  const problem = checkRange(from, to, maxDays, names);
-  if (problem !== undefined) throw new InvalidQueryError(problem);
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -100,6 +88,8 @@ const KPI_CSV_COLUMNS = [
   'visitor_visits',
 ];
 
+export type Answer = (layout: Layout, request: Request) => Promise<{ json: object; csv: Csv }>;
+
 export function registerHistoryRoutes(app: FastifyInstance, deps: HistoryDeps): void {
   const { pool, malls } = deps;
 
@@ -107,10 +97,7 @@ export function registerHistoryRoutes(app: FastifyInstance, deps: HistoryDeps): 
    * Registers GET /api/malls/:mall/history/{path}; `answer` returns the JSON body and its CSV. Every
    * JSON body carries the definitions, with the mall's recorded visitor rule.
    */
-  function route(
-    path: string,
-    answer: (layout: Layout, request: Request) => Promise<{ json: object; csv: Csv }>,
-  ) {
+  function route(path: string, answer: Answer) {
     app.get(`/api/malls/:mall/history/${path}`, async (request: Request, reply: FastifyReply) => {
       const mall = malls.get(request.params.mall);
       if (!mall) throw new MallNotFoundError(request.params.mall);
@@ -119,7 +106,7 @@ export function registerHistoryRoutes(app: FastifyInstance, deps: HistoryDeps): 
       const format = chooseFormat(request.query.format as 'json' | 'csv' | undefined, request.headers.accept);
       reply.header('vary', 'Accept');
       if (format === 'json') {
-        return { ...json, definitions: historyDefinitions(await readVisitorRule(pool, mall.layout.id)) };
+        return { ...json, definitions: historyDefinitions(await readRecordedRules(pool, mall.layout.id)) };
       }
       return reply
         .type('text/csv; charset=utf-8; header=present')
@@ -224,6 +211,9 @@ export function registerHistoryRoutes(app: FastifyInstance, deps: HistoryDeps): 
         }
       }
     }
+    const [first] = dayBounds(q.from, q.from, tz);
+    const [last] = dayBounds(q.to, q.to, tz);
+    const staff = await readStaffCount(pool, layout.id, first!.startMs, last!.endMs);
     return {
       json: {
         mallId: layout.id,
@@ -231,6 +221,7 @@ export function registerHistoryRoutes(app: FastifyInstance, deps: HistoryDeps): 
         from: q.from,
         to: q.to,
         by: q.by,
+        staff,
         rows,
       },
       csv: {
@@ -376,6 +367,8 @@ export function registerHistoryRoutes(app: FastifyInstance, deps: HistoryDeps): 
       },
     };
   });
+
+  registerAggregateRoutes(route, pool);
 
   route('compare', async (layout, request) => {
     const q = parse(CompareQuery, request.query);

@@ -2,7 +2,7 @@ import type pg from 'pg';
 
 // Stores ranked by their zone stays starting in a range: by number of stays, or by median dwell
 // (the middle stay: a few staff or all-day stays do not pull it the way they pull a mean, which is
-// given beside it).
+// given beside it). Staff devices' stays (under their own or their visit's device) are left out.
 
 export type TopStoresBy = 'visits' | 'dwell';
 
@@ -10,8 +10,9 @@ export type TopStoresBy = 'visits' | 'dwell';
 const SELECT = `SELECT zone_id, count(*) AS stays, count(DISTINCT device) AS devices,
     percentile_cont(0.5) WITHIN GROUP (ORDER BY dwell_ms) AS median_dwell_ms, avg(dwell_ms)::float8 AS mean_dwell_ms,
     count(*) OVER () AS stores
-  FROM zone_stays
+  FROM zone_stays s
   WHERE mall_id = $1 AND zone_id = ANY ($4::text[]) AND started_at >= $2 AND started_at < $3
+    AND NOT EXISTS (SELECT 1 FROM staff_devices sd WHERE sd.mall_id = $1 AND sd.device = coalesce(s.visit_device, s.device))
   GROUP BY zone_id`;
 
 const TOP_STORES_SQL: Record<TopStoresBy, string> = {

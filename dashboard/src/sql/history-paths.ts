@@ -1,0 +1,133 @@
+import type pg from 'pg';
+
+// Path sequences: the stores a visit went through, in order, for the visitor visits (not staff)
+// starting in a range. Stays outside the path zones (corridors, atria, escalators, lifts,
+// entrances, the street) are dropped and a store repeated after them counts once, so
+// cafe, hall, cafe is the path "cafe". Stays belong to visits as in the flows (history-flows.ts).
+// Days the analytics worker rolled up (path_daily, marked by kpi_daily.visits_with_path, filled by
+// analytics/src/sql/refresh-daily-paths.ts with this definition) are read from there.
+
+/** $1 mall, $2 from, $3 to, $4 path zone ids. */
+const LIVE_SQL = `WITH r AS (
+    SELECT device, started_at, ended_at FROM visits v
+    WHERE mall_id = $1 AND started_at >= $2 AND started_at < $3 AND NOT passer_by
+      AND NOT EXISTS (SELECT 1 FROM staff_devices sd WHERE sd.mall_id = $1 AND sd.device = v.device)
+  ),
+  stops AS (
+    SELECT r.device, r.started_at AS visit_start, s.started_at, s.zone_id,
+           lag(s.zone_id) OVER (PARTITION BY r.device, r.started_at ORDER BY s.started_at) AS previous
+    FROM r
+    JOIN zone_stays s ON s.device = r.device AND s.started_at >= r.started_at AND s.started_at <= r.ended_at
+    WHERE s.mall_id = $1 AND s.started_at >= $2 AND s.started_at <= (SELECT max(ended_at) FROM r)
+      AND s.zone_id = ANY ($4::text[])
+  ),
+  paths AS (
+    SELECT array_agg(zone_id ORDER BY started_at) AS path
+    FROM stops WHERE previous IS DISTINCT FROM zone_id
+    GROUP BY device, visit_start
+  )
+  SELECT path, count(*) AS visits, (SELECT count(*) FROM r) AS all_visits FROM paths GROUP BY path
+  UNION ALL SELECT NULL, 0, (SELECT count(*) FROM r)`;
+
+/** $1 mall, $2 from date, $3 to date, $4 time zone: the rolled-up days. */
+const ROLLED_DAYS_SQL = `SELECT to_char(day, 'YYYY-MM-DD') AS day, visitor_visits FROM kpi_daily
+  WHERE mall_id = $1 AND day >= $2::date AND day <= $3::date AND time_zone = $4 AND visits_with_path IS NOT NULL`;
+
+const ROLLED_PATHS_SQL = `SELECT path, sum(visits) AS visits FROM path_daily
+  WHERE mall_id = $1 AND day = ANY ($2::date[]) GROUP BY path`;
+
+export interface PathRow {
+  zoneIds: string[];
+  visits: number;
+}
+
+export interface PathCounts {
+  /** Every path, unordered. */
+  paths: PathRow[];
+  /** Visitor visits (staff left out), with a path or not. */
+  visitorVisits: number;
+}
+
+export interface Paths {
+  /** The most common paths first (ties: fewer stops, then by zone ids), at most `limit`. */
+  rows: PathRow[];
+  /** Visitor visits (staff left out) with at least one store, and their distinct paths. */
+  visitsWithPath: number;
+  distinctPaths: number;
+  /** Visitor visits (staff left out) in the range, with a path or not. */
+  visitorVisits: number;
+}
+
+/** Every path of the visitor visits starting in [fromMs, toMs), counted from visits and stays. */
+export async function readPathCountsLive(
+  pool: pg.Pool,
+  mallId: string,
+  pathZoneIds: readonly string[],
+  fromMs: number,
+  toMs: number,
+): Promise<PathCounts> {
+  // Unnamed: planned with the range each time, not as a generic plan (see history-kpis.ts).
+  const result = await pool.query<{ path: string[] | null; visits: string; all_visits: string }>({
+    text: LIVE_SQL,
+    values: [mallId, new Date(fromMs), new Date(toMs), pathZoneIds],
+  });
+  return {
+    paths: result.rows.flatMap((r) => (r.path ? [{ zoneIds: r.path, visits: Number(r.visits) }] : [])),
+    visitorVisits: Number(result.rows[0]?.all_visits ?? 0),
+  };
+}
+
+/** The rolled-up days among `from`..`to` (cut in `timeZone`), and their paths summed. */
+export async function readPathRollup(
+  pool: pg.Pool,
+  mallId: string,
+  from: string,
+  to: string,
+  timeZone: string,
+): Promise<PathCounts & { days: Set<string> }> {
+  const days = await pool.query<{ day: string; visitor_visits: number }>({
+    name: 'history_path_days',
+    text: ROLLED_DAYS_SQL,
+    values: [mallId, from, to, timeZone],
+  });
+  const list = days.rows.map((r) => r.day);
+  if (list.length === 0) return { days: new Set(), paths: [], visitorVisits: 0 };
+  const paths = await pool.query<{ path: string[]; visits: string }>({
+    text: ROLLED_PATHS_SQL,
+    values: [mallId, list],
+  });
+  return {
+    days: new Set(list),
+    paths: paths.rows.map((r) => ({ zoneIds: r.path, visits: Number(r.visits) })),
+    visitorVisits: days.rows.reduce((sum, r) => sum + r.visitor_visits, 0),
+  };
+}
+
+const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Sums the paths of several parts and ranks them (see Paths), the first `limit`. Pure. */
+export function rankPaths(parts: readonly PathCounts[], limit: number): Paths {
+  const byPath = new Map<string, PathRow>();
+  let visitorVisits = 0;
+  for (const part of parts) {
+    visitorVisits += part.visitorVisits;
+    for (const p of part.paths) {
+      const key = p.zoneIds.join('\u0000');
+      const seen = byPath.get(key);
+      if (seen) seen.visits += p.visits;
+      else byPath.set(key, { zoneIds: p.zoneIds, visits: p.visits });
+    }
+  }
+  const all = [...byPath.values()].sort(
+    (a, b) =>
+      b.visits - a.visits ||
+      a.zoneIds.length - b.zoneIds.length ||
+      compareText(a.zoneIds.join('>'), b.zoneIds.join('>')),
+  );
+  return {
+    rows: all.slice(0, limit),
+    visitsWithPath: all.reduce((sum, p) => sum + p.visits, 0),
+    distinctPaths: all.length,
+    visitorVisits,
+  };
+}
