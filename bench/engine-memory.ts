@@ -1,5 +1,6 @@
 import type { Layout } from '../core/src/layout.ts';
 import { addSighting, advanceClock, closeMinutes, createOccupancyState } from '../core/src/occupancy.ts';
+import { drainClosed } from '../core/src/sessions.ts';
 import { fmt } from './fixtures.ts';
 
 // Live state per tracked device: `devices` phones, each heard in three bursts 30 s apart (two
@@ -59,6 +60,11 @@ export function benchEngineMemory(
   const next = new Array<number>(BURSTS).fill(0);
   const arrivalMs = (i: number) => startMs + Math.floor((i * ARRIVALS_MS) / devices);
   let sightings = 0;
+  // As the shell does: closed minutes, stays and visits are handed on at each tick.
+  const tick = () => {
+    closeMinutes(state, zoneIds);
+    drainClosed(state.sessions);
+  };
   for (;;) {
     let k = -1;
     let atMs = Number.POSITIVE_INFINITY;
@@ -83,7 +89,7 @@ export function benchEngineMemory(
   }
   // Every burst decided, no device silent long enough to be forgotten.
   advanceClock(state, startMs + ARRIVALS_MS + BURSTS * BURST_GAP_MS + 75_000);
-  closeMinutes(state, zoneIds);
+  tick();
   const bytes = liveBytes() - base;
   const tracked = Math.min(state.devices.index.size, state.sessions.devices.size);
   // BENCH_MEMORY_PARTS=1: what each part of the state holds, per device (dropped one after another).

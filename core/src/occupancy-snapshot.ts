@@ -20,7 +20,7 @@ import {
   type OccupancyState,
   type PendingSighting,
 } from './occupancy.ts';
-import type { SessionState, Visit, ZoneStay } from './sessions.ts';
+import { type OpenSession, openSessions, restoreSession, type Visit, type ZoneStay } from './sessions.ts';
 import type { ZoneTrack } from './zone-estimator.ts';
 import { zoneIndex } from './zone-graph.ts';
 
@@ -28,7 +28,6 @@ import { zoneIndex } from './zone-graph.ts';
 export const SNAPSHOT_FORMAT = 2;
 
 type SnapshotTrack = Omit<ZoneTrack, 'spare' | 'rootCands'>;
-type OpenSession = SessionState['devices'] extends Map<string, infer S> ? S : never;
 
 /** One device: its columns (device-table.ts), and what it has lent from the pools. */
 export interface SnapshotDevice {
@@ -178,11 +177,6 @@ function restoreDevice(t: DeviceTable, s: SnapshotDevice): void {
   }
 }
 
-const copySession = (s: OpenSession): OpenSession => ({
-  ...s,
-  signal: s.signal && { atMs: [...s.signal.atMs], rssiDbm: [...s.signal.rssiDbm] },
-});
-
 /** The state as plain data (a deep copy: the state may go on changing). */
 export function snapshotOccupancy(state: OccupancyState): OccupancySnapshot {
   const t = state.devices;
@@ -215,7 +209,7 @@ export function snapshotOccupancy(state: OccupancyState): OccupancySnapshot {
     decisionQueue,
     finalQueue: state.finalQueue.slice(state.finalHead),
     sessions: {
-      open: [...s.devices].map(([id, session]) => [id, copySession(session)]),
+      open: openSessions(s),
       closedStays: s.closedStays.map((x) => ({ ...x })),
       closedVisits: s.closedVisits.map((x) => ({ ...x })),
       coverage: [...s.coverage].map(([atMs, counts]) => [atMs, [...counts]]),
@@ -286,7 +280,7 @@ export function restoreOccupancy(
   }
   state.finalQueue = [...snapshot.finalQueue];
   const s = state.sessions;
-  for (const [id, session] of snapshot.sessions.open) s.devices.set(id, copySession(session));
+  for (const [id, session] of snapshot.sessions.open) restoreSession(s, id, session);
   s.closedStays = snapshot.sessions.closedStays.map((x) => ({ ...x }));
   s.closedVisits = snapshot.sessions.closedVisits.map((x) => ({ ...x }));
   for (const [atMs, counts] of snapshot.sessions.coverage) s.coverage.set(atMs, new Map(counts));

@@ -78,6 +78,9 @@ import {
   type SessionOptions,
   type SessionState,
   sessionLimitMs,
+  stayBurstsOf,
+  stayZoneOf,
+  visitLastMsOf,
   watchMinute,
   wouldContinue,
 } from './sessions.ts';
@@ -376,8 +379,8 @@ function decideStep(state: OccupancyState, d: number, stepMs: number, rssiDbm: n
     if (fromZone < 0) {
       // Forgotten here during a long silence (or a rotated MAC's first burst): the walk starts
       // where its visit was last placed.
-      fromZone = zoneIndex(state.graph, session.stayZoneId);
-      fromMs = session.visitLastMs;
+      fromZone = zoneIndex(state.graph, stayZoneOf(sessions, session));
+      fromMs = visitLastMsOf(sessions, session);
     }
     walkBetween(state, device, fromZone, fromMs, zone, stepMs);
   } else if (!orphan) {
@@ -386,7 +389,13 @@ function decideStep(state: OccupancyState, d: number, stepMs: number, rssiDbm: n
   }
   let tailMs = Math.round(rhythmMs * TAIL_GAP_SHARE);
   const stay = sessions.devices.get(device);
-  if (!randomized && state.graph.transit[zone] !== 1 && stay?.stayZoneId === zoneId && stay.stayBursts > 0) {
+  if (
+    !randomized &&
+    state.graph.transit[zone] !== 1 &&
+    stay !== undefined &&
+    stayZoneOf(sessions, stay) === zoneId &&
+    stayBurstsOf(sessions, stay) > 0
+  ) {
     // Heard here before: should no burst follow, the phone fell silent in this store rather than
     // walked out unheard (see STAY_ON_SHARE). A randomized MAC falling silent more likely rotated.
     tailMs = Math.max(tailMs, stayOnMs(state));
