@@ -1,5 +1,6 @@
 import { loadShippedLayout } from '../simulators/src/load-layout.ts';
 import { createTestDb, prepareTemplates } from '../tests/helpers/db.ts';
+import { benchEngineMemory, printEngineMemory } from './engine-memory.ts';
 import { benchHistoryQueries } from './history-queries.ts';
 import { benchIngest, printIngest } from './ingest-e2e.ts';
 import { benchOccupancyEngine, printOccupancyEngine } from './occupancy-engine.ts';
@@ -7,10 +8,10 @@ import { benchPcapParse, printPcapParse } from './pcap-parse.ts';
 import { benchSimScale, printSimScale } from './sim-scale.ts';
 
 // `npm run bench`: prints each figure next to its baseline measured in the same run.
-// BENCH_ROWS sets the ingest size; TEST_DATABASE_URL adds the PostgreSQL server to the embedded database.
+// BENCH_ROWS sets the ingest size, BENCH_DEVICES the engine memory bench's devices; TEST_DATABASE_URL adds the PostgreSQL server to the embedded database.
 // Arguments pick benchmarks by name (`npm run bench -- ingest history`); none runs them all.
 
-const BENCHES = ['engine', 'sim', 'pcap', 'ingest', 'history'] as const;
+const BENCHES = ['engine', 'memory', 'sim', 'pcap', 'ingest', 'history'] as const;
 const picked = process.argv.slice(2);
 const unknown = picked.filter((p) => !(BENCHES as readonly string[]).includes(p));
 if (unknown.length > 0) {
@@ -26,6 +27,8 @@ if (runs('engine')) {
   benchOccupancyEngine(200_000); // JIT warm-up: the measured run below is the steady state
   printOccupancyEngine(benchOccupancyEngine(1_000_000));
 }
+if (runs('memory'))
+  printEngineMemory(benchEngineMemory(layout, Number(process.env.BENCH_DEVICES ?? 1_000_000)));
 if (runs('sim')) printSimScale(benchSimScale());
 if (runs('pcap')) printPcapParse(await benchPcapParse());
 

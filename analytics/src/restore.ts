@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { closeMinutes, type MinuteRow, type OccupancyOptions } from '../../core/src/occupancy.ts';
-import { SnapshotMismatchError } from '../../core/src/occupancy-snapshot.ts';
+import { SnapshotFormatError, SnapshotMismatchError } from '../../core/src/occupancy-snapshot.ts';
 import { drainClosed, type Visit, type ZoneStay } from '../../core/src/sessions.ts';
 import { loadCheckpoint } from './checkpoints.ts';
 import type { MallState } from './mall-state.ts';
@@ -23,7 +23,12 @@ export type RestoreSummary =
       replayedSightings: number;
       openVisits: number;
     }
-  | { mallId: string; restored: false; reason: 'none' | 'layout changed' | 'unreadable'; detail?: string };
+  | {
+      mallId: string;
+      restored: false;
+      reason: 'none' | 'layout changed' | 'old format' | 'unreadable';
+      detail?: string;
+    };
 
 export async function restoreMall(
   pool: pg.Pool,
@@ -36,6 +41,9 @@ export async function restoreMall(
   try {
     loaded = await loadCheckpoint(pool, mallId, options, mall.layout);
   } catch (err) {
+    if (err instanceof SnapshotFormatError) {
+      return { mallId, restored: false, reason: 'old format', detail: err.message };
+    }
     if (err instanceof SnapshotMismatchError) {
       return { mallId, restored: false, reason: 'layout changed', detail: err.message };
     }

@@ -12,23 +12,42 @@
 // (JSON has neither; the engine uses both: an unknown rhythm, a track's impossible states).
 
 import type { LinkerState } from './device-linker.ts';
+import { addDevice, burstOf, type DeviceTable, FED, readLink, storeLink, trackOf } from './device-table.ts';
 import type { Layout } from './layout.ts';
 import {
   createOccupancyState,
-  type DeviceState,
   type OccupancyOptions,
   type OccupancyState,
   type PendingSighting,
 } from './occupancy.ts';
-import type { SessionState, Visit, ZoneStay } from './sessions.ts';
+import { type OpenSession, openSessions, restoreSession, type Visit, type ZoneStay } from './sessions.ts';
 import type { ZoneTrack } from './zone-estimator.ts';
 import { zoneIndex } from './zone-graph.ts';
 
-export const SNAPSHOT_FORMAT = 1;
+/** 2: devices as the columns of device-table.ts (1 held DeviceState objects). */
+export const SNAPSHOT_FORMAT = 2;
 
-type SnapshotTrack = Omit<ZoneTrack, 'spare'>;
-type SnapshotDevice = Omit<DeviceState, 'track'> & { track: SnapshotTrack };
-type OpenSession = SessionState['devices'] extends Map<string, infer S> ? S : never;
+type SnapshotTrack = Omit<ZoneTrack, 'spare' | 'rootCands'>;
+
+/** One device: its columns (device-table.ts), and what it has lent from the pools. */
+export interface SnapshotDevice {
+  id: string;
+  zone: number;
+  burstStartMs: number;
+  lastSeenMs: number;
+  lastStepMs: number;
+  gapMs: number;
+  flags: number;
+  rootZone: number;
+  rootMs: number;
+  /** The burst being collected (null once handed to the track). */
+  burst: { zones: number[]; rssiDbm: number[]; sensors: number[]; sensorRssiDbm: number[] } | null;
+  /** Undecided steps (null: none). */
+  track: SnapshotTrack | null;
+  /** A randomized device's first and newest burst, [zones, RSSI] (null: none yet). */
+  first: [number[], number[]] | null;
+  last: [number[], number[]] | null;
+}
 
 export interface OccupancySnapshot {
   format: typeof SNAPSHOT_FORMAT;
@@ -63,6 +82,11 @@ export class SnapshotMismatchError extends Error {
   readonly code = 'SNAPSHOT_MISMATCH';
 }
 
+/** A checkpoint written by another version of the engine: it cannot be continued from. */
+export class SnapshotFormatError extends Error {
+  readonly code = 'SNAPSHOT_FORMAT';
+}
+
 const copyTrack = (t: ZoneTrack | SnapshotTrack): SnapshotTrack => ({
   stepMs: [...t.stepMs],
   cands: t.cands.map((a) => [...a]),
@@ -70,45 +94,102 @@ const copyTrack = (t: ZoneTrack | SnapshotTrack): SnapshotTrack => ({
   delta: t.delta.map((a) => [...a]),
   back: t.back.map((a) => [...a]),
   rootZone: t.rootZone,
-  rootCands: [...t.rootCands],
   rootMs: t.rootMs,
   filtered: t.filtered,
 });
 
-function copyDevice(d: DeviceState | SnapshotDevice): SnapshotDevice {
+function linkOf(t: DeviceTable, off: number, count: number): [number[], number[]] | null {
+  if (off < 0) return null;
+  const zones: number[] = [];
+  const rssiDbm: number[] = [];
+  readLink(t, off, count, zones, rssiDbm);
+  return [zones, rssiDbm];
+}
+
+function snapshotDevice(t: DeviceTable, d: number): SnapshotDevice {
+  const b = t.burst[d]!;
+  const burst = b < 0 ? undefined : t.bursts[b]!;
+  const k = t.track[d]!;
   return {
-    ...d,
-    burstZones: d.burstZones.slice(0, d.burstZoneCount),
-    burstRssiDbm: d.burstRssiDbm.slice(0, d.burstZoneCount),
-    burstSensors: d.burstSensors.slice(0, d.burstSensorCount),
-    burstSensorRssiDbm: d.burstSensorRssiDbm.slice(0, d.burstSensorCount),
-    firstZones: [...d.firstZones],
-    firstRssiDbm: [...d.firstRssiDbm],
-    lastZones: [...d.lastZones],
-    lastRssiDbm: [...d.lastRssiDbm],
-    track: copyTrack(d.track),
+    id: t.ids[d]!,
+    zone: t.zone[d]!,
+    burstStartMs: t.burstStartMs[d]!,
+    lastSeenMs: t.lastSeenMs[d]!,
+    lastStepMs: t.lastStepMs[d]!,
+    gapMs: t.gapMs[d]!,
+    flags: t.flags[d]!,
+    rootZone: t.rootZone[d]!,
+    rootMs: t.rootMs[d]!,
+    burst:
+      burst === undefined || (t.flags[d]! & FED) !== 0
+        ? null
+        : {
+            zones: burst.zones.slice(0, burst.count),
+            rssiDbm: burst.rssiDbm.slice(0, burst.count),
+            sensors: burst.sensors.slice(0, burst.sensorCount),
+            sensorRssiDbm: burst.sensorRssiDbm.slice(0, burst.sensorCount),
+          },
+    track: k < 0 ? null : copyTrack(t.tracks[k]!),
+    first: linkOf(t, t.firstOff[d]!, t.firstLen[d]!),
+    last: linkOf(t, t.lastOff[d]!, t.lastLen[d]!),
   };
 }
 
-const copySession = (s: OpenSession): OpenSession => ({
-  ...s,
-  // A snapshot taken before visits knew their first burst heard: time inside counted from the start.
-  heardFromMs: s.heardFromMs ?? s.visitStartMs,
-  signal: s.signal && { atMs: [...s.signal.atMs], rssiDbm: [...s.signal.rssiDbm] },
-});
+function restoreDevice(t: DeviceTable, s: SnapshotDevice): void {
+  const d = addDevice(t, s.id, false);
+  t.zone[d] = s.zone;
+  t.burstStartMs[d] = s.burstStartMs;
+  t.lastSeenMs[d] = s.lastSeenMs;
+  t.lastStepMs[d] = s.lastStepMs;
+  t.gapMs[d] = s.gapMs;
+  t.flags[d] = s.flags;
+  t.rootZone[d] = s.rootZone;
+  t.rootMs[d] = s.rootMs;
+  if (s.burst !== null) {
+    const burst = burstOf(t, d);
+    burst.zones.push(...s.burst.zones);
+    burst.rssiDbm.push(...s.burst.rssiDbm);
+    burst.count = s.burst.zones.length;
+    burst.sensors.push(...s.burst.sensors);
+    burst.sensorRssiDbm.push(...s.burst.sensorRssiDbm);
+    burst.sensorCount = s.burst.sensors.length;
+  }
+  if (s.track !== null) {
+    const track = trackOf(t, d);
+    const copy = copyTrack(s.track);
+    track.stepMs = copy.stepMs;
+    track.cands = copy.cands;
+    track.emit = copy.emit;
+    track.delta = copy.delta;
+    track.back = copy.back;
+    track.rootZone = copy.rootZone;
+    track.rootCands[0] = copy.rootZone;
+    track.rootMs = copy.rootMs;
+    track.filtered = copy.filtered;
+  }
+  if (s.first !== null) {
+    t.firstOff[d] = storeLink(t, s.first[0], s.first[1], s.first[0].length);
+    t.firstLen[d] = s.first[0].length;
+  }
+  if (s.last !== null) {
+    t.lastOff[d] = storeLink(t, s.last[0], s.last[1], s.last[0].length);
+    t.lastLen[d] = s.last[0].length;
+  }
+}
 
 /** The state as plain data (a deep copy: the state may go on changing). */
 export function snapshotOccupancy(state: OccupancyState): OccupancySnapshot {
-  const live = (d: DeviceState) => state.devices.get(d.id) !== undefined;
+  const t = state.devices;
+  const live = (d: number) => t.index.get(t.ids[d]!) === d;
   const burstQueue: [string, number][] = [];
   for (let i = state.burstHead; i < state.burstQueueDevice.length; i++) {
     const d = state.burstQueueDevice[i]!;
-    if (live(d)) burstQueue.push([d.id, state.burstQueueStartMs[i]!]);
+    if (live(d)) burstQueue.push([t.ids[d]!, state.burstQueueStartMs[i]!]);
   }
   const decisionQueue: [string, number, number][] = [];
   for (let i = state.decisionHead; i < state.decisionQueueDevice.length; i++) {
     const d = state.decisionQueueDevice[i]!;
-    if (live(d)) decisionQueue.push([d.id, state.decisionQueueMs[i]!, state.decisionQueueRssiDbm[i]!]);
+    if (live(d)) decisionQueue.push([t.ids[d]!, state.decisionQueueMs[i]!, state.decisionQueueRssiDbm[i]!]);
   }
   const s = state.sessions;
   const linker = state.linker;
@@ -123,12 +204,12 @@ export function snapshotOccupancy(state: OccupancyState): OccupancySnapshot {
     lastAppliedHeardMs: state.lastAppliedHeardMs,
     pending: state.pending.map((p) => ({ ...p })),
     pendingSorted: state.pendingSorted,
-    devices: [...state.devices.values()].map(copyDevice),
+    devices: [...t.index.values()].map((d) => snapshotDevice(t, d)),
     burstQueue,
     decisionQueue,
     finalQueue: state.finalQueue.slice(state.finalHead),
     sessions: {
-      open: [...s.devices].map(([id, session]) => [id, copySession(session)]),
+      open: openSessions(s),
       closedStays: s.closedStays.map((x) => ({ ...x })),
       closedVisits: s.closedVisits.map((x) => ({ ...x })),
       coverage: [...s.coverage].map(([atMs, counts]) => [atMs, [...counts]]),
@@ -156,7 +237,8 @@ function sameIds(what: string, expected: readonly string[], got: readonly string
 /**
  * A state that continues where `snapshot` left off, with `options` (which may differ from the
  * snapshot's: e.g. a changed visitor rule applies to what closes from now on). Throws
- * SnapshotMismatchError when the layout's zones or sensors are not the snapshot's.
+ * SnapshotMismatchError when the layout's zones or sensors are not the snapshot's, SnapshotFormatError
+ * when another version of the engine wrote it.
  */
 export function restoreOccupancy(
   snapshot: OccupancySnapshot,
@@ -164,7 +246,9 @@ export function restoreOccupancy(
   layout?: Pick<Layout, 'zones' | 'neighbours'> & Partial<Pick<Layout, 'sensors'>>,
 ): OccupancyState {
   if (snapshot.format !== SNAPSHOT_FORMAT) {
-    throw new SnapshotMismatchError(`snapshot format ${snapshot.format}, expected ${SNAPSHOT_FORMAT}`);
+    throw new SnapshotFormatError(
+      `the snapshot is in format ${snapshot.format}, this engine reads format ${SNAPSHOT_FORMAT}: start afresh and replay`,
+    );
   }
   const state = createOccupancyState(options, layout);
   const graph = state.graph;
@@ -179,11 +263,9 @@ export function restoreOccupancy(
   state.lastAppliedHeardMs = snapshot.lastAppliedHeardMs;
   state.pending = snapshot.pending.map((p) => ({ ...p }));
   state.pendingSorted = snapshot.pendingSorted;
-  for (const d of snapshot.devices) {
-    state.devices.set(d.id, { ...copyDevice(d), track: { ...copyTrack(d.track), spare: [] } });
-  }
+  for (const d of snapshot.devices) restoreDevice(state.devices, d);
   const deviceOf = (id: string) => {
-    const d = state.devices.get(id);
+    const d = state.devices.index.get(id);
     if (d === undefined) throw new SnapshotMismatchError(`queued device ${id} is not in the snapshot`);
     return d;
   };
@@ -198,7 +280,7 @@ export function restoreOccupancy(
   }
   state.finalQueue = [...snapshot.finalQueue];
   const s = state.sessions;
-  for (const [id, session] of snapshot.sessions.open) s.devices.set(id, copySession(session));
+  for (const [id, session] of snapshot.sessions.open) restoreSession(s, id, session);
   s.closedStays = snapshot.sessions.closedStays.map((x) => ({ ...x }));
   s.closedVisits = snapshot.sessions.closedVisits.map((x) => ({ ...x }));
   for (const [atMs, counts] of snapshot.sessions.coverage) s.coverage.set(atMs, new Map(counts));

@@ -43,8 +43,28 @@ import {
   type LinkCandidate,
   type LinkerOptions,
   type LinkerState,
+  type LinkSuccessor,
   noteRandomizedBurst,
 } from './device-linker.ts';
+import {
+  addDevice,
+  burstOf,
+  createDeviceTable,
+  type DeviceTable,
+  dropBurst,
+  FED,
+  freeLink,
+  MAPPED,
+  pendingSteps,
+  RANDOMIZED,
+  readLink,
+  releaseSlots,
+  removeDevice,
+  settleTrack,
+  shiftQuarantine,
+  storeLink,
+  trackOf,
+} from './device-table.ts';
 import type { Layout } from './layout.ts';
 import { createRadioMap, type RadioMap, type RadioMapOptions } from './radio-map.ts';
 import {
@@ -58,6 +78,9 @@ import {
   type SessionOptions,
   type SessionState,
   sessionLimitMs,
+  stayBurstsOf,
+  stayZoneOf,
+  visitLastMsOf,
   watchMinute,
   wouldContinue,
 } from './sessions.ts';
@@ -65,11 +88,9 @@ import { type VisitorRule, visitorRuleWith } from './visitor-rule.ts';
 import {
   addStep,
   type BurstObservation,
-  createZoneTrack,
   DEFAULT_ZONE_ESTIMATOR,
   decideOldest,
   type ZoneEstimatorOptions,
-  type ZoneTrack,
 } from './zone-estimator.ts';
 import {
   createZoneGraph,
@@ -118,41 +139,9 @@ export interface PendingSighting {
   sensorId: string | undefined;
 }
 
-export interface DeviceState {
-  /** The device (pseudonym). */
-  id: string;
-  /** Causal zone estimate ('' until the first burst completes). */
-  zoneId: string;
-  burstStartMs: number;
-  /** The burst being collected: zone indices and the strongest RSSI in each. */
-  burstZones: number[];
-  burstRssiDbm: number[];
-  /** Entries of burstZones / burstRssiDbm in use (the arrays are reused from burst to burst). */
-  burstZoneCount: number;
-  /** The same per sensor (radio map indices), while every reading of the burst came from a mapped sensor. */
-  burstSensors: number[];
-  burstSensorRssiDbm: number[];
-  burstSensorCount: number;
-  burstMapped: boolean;
-  lastSeenMs: number;
-  /** The current burst was handed to the zone track (it is complete). */
-  burstFed: boolean;
-  /** Start of the newest burst handed to the track (NaN before the first). */
-  lastStepMs: number;
-  /** Typical gap between this device's bursts (ms; NaN until it has one). */
-  gapMs: number;
-  track: ZoneTrack;
-  /** The MAC is locally administered: it may be a rotation of another device. */
-  randomized: boolean;
-  /** Randomized devices: the first and the newest burst handed to the track (for linking). */
-  firstZones: number[];
-  firstRssiDbm: number[];
-  lastZones: number[];
-  lastRssiDbm: number[];
-}
-
 export interface OccupancyState {
-  devices: Map<string, DeviceState>;
+  /** Devices heard recently (device-table.ts). */
+  devices: DeviceTable;
   /** Sightings newer than the watermark, not applied yet. */
   pending: PendingSighting[];
   /** `pending` is already in application order (the common case: readings arrive in order). */
@@ -170,11 +159,11 @@ export interface OccupancyState {
   /** Visits and zone stays, fed with each decided burst. */
   sessions: SessionState;
   /** Bursts in the order they started (device, start), waiting to complete; `burstHead` is the next. */
-  burstQueueDevice: DeviceState[];
+  burstQueueDevice: number[];
   burstQueueStartMs: number[];
   burstHead: number;
   /** Steps in the order they were taken (device, step time), waiting for their decision. */
-  decisionQueueDevice: DeviceState[];
+  decisionQueueDevice: number[];
   decisionQueueMs: number[];
   /** The strongest RSSI of each of those steps' bursts (the visitor rule counts them). */
   decisionQueueRssiDbm: number[];
@@ -193,8 +182,9 @@ export interface OccupancyState {
   sessionOptions: Readonly<SessionOptions>;
   /** Reused for every burst handed to a zone track (no allocation per burst). */
   scratch: BurstObservation;
-  /** Reused to describe each link candidate to the linker. */
-  candidate: LinkCandidate;
+  /** Reused to describe each link candidate, and each new randomized device, to the linker. */
+  candidate: LinkCandidate & { zones: number[]; rssiDbm: number[] };
+  successor: LinkSuccessor & { zones: number[]; rssiDbm: number[] };
 }
 
 export interface OccupancyOptions {
@@ -257,7 +247,7 @@ export function createOccupancyState(
       visitor: visitorRuleWith(options.visitor),
     },
     options: { ...options },
-    devices: new Map(),
+    devices: createDeviceTable(),
     pending: [],
     pendingSorted: true,
     appliedToMs: 0,
@@ -283,6 +273,7 @@ export function createOccupancyState(
     estimator: { ...DEFAULT_ZONE_ESTIMATOR, ...options.zoneEstimator },
     scratch: { zones: [], rssiDbm: [], count: 0, sensors: [], sensorRssiDbm: [], sensorCount: 0 },
     candidate: { device: '', lastStepMs: 0, lastZone: -1, gapMs: Number.NaN, zones: [], rssiDbm: [] },
+    successor: { device: '', firstMs: 0, firstZone: -1, gapMs: Number.NaN, zones: [], rssiDbm: [] },
     linker: createLinkerState(),
     linkerOptions: { ...DEFAULT_LINKER, ...options.linker },
   };
@@ -292,43 +283,51 @@ export function floorToMinute(ms: number): number {
   return ms - (((ms % MINUTE_MS) + MINUTE_MS) % MINUTE_MS);
 }
 
-/** How long after its last burst `d` still counts as present: half its rhythm, capped. */
-export function presenceOf(d: DeviceState, presenceMs: number): number {
-  const ms = Number.isNaN(d.gapMs) ? FIRST_BURST_PRESENCE_MS : d.gapMs * PRESENCE_GAP_SHARE;
+/** How long after its last burst a device whose rhythm is `gapMs` (NaN: unknown) still counts as present, capped. */
+export function presenceOf(gapMs: number, presenceMs: number): number {
+  const ms = Number.isNaN(gapMs) ? FIRST_BURST_PRESENCE_MS : gapMs * PRESENCE_GAP_SHARE;
   return ms < presenceMs ? ms : presenceMs;
 }
 
 /** Hands the device's current burst to its zone track (the burst is complete). */
-function feedBurst(state: OccupancyState, d: DeviceState): void {
-  d.burstFed = true;
-  if (!Number.isNaN(d.lastStepMs)) {
-    const gap = d.burstStartMs - d.lastStepMs;
-    if (gap <= MAX_RHYTHM_GAP_MS) d.gapMs = Number.isNaN(d.gapMs) ? gap : d.gapMs + (gap - d.gapMs) / 4;
+function feedBurst(state: OccupancyState, d: number): void {
+  const t = state.devices;
+  t.flags[d]! |= FED;
+  const startMs = t.burstStartMs[d]!;
+  const lastStepMs = t.lastStepMs[d]!;
+  if (!Number.isNaN(lastStepMs)) {
+    const gap = startMs - lastStepMs;
+    const gapMs = t.gapMs[d]!;
+    if (gap <= MAX_RHYTHM_GAP_MS) t.gapMs[d] = Number.isNaN(gapMs) ? gap : gapMs + (gap - gapMs) / 4;
   }
+  const burst = burstOf(t, d);
   const obs = state.scratch;
-  obs.zones = d.burstZones;
-  obs.rssiDbm = d.burstRssiDbm;
-  obs.count = d.burstZoneCount;
-  obs.sensors = d.burstSensors;
-  obs.sensorRssiDbm = d.burstSensorRssiDbm;
-  obs.sensorCount = d.burstMapped ? d.burstSensorCount : 0;
-  addStep(d.track, state.graph, state.estimator, obs, d.burstStartMs, state.radioMap);
-  d.lastStepMs = d.burstStartMs;
-  d.zoneId = state.graph.ids[d.track.filtered]!;
-  if (d.randomized) {
-    if (d.firstZones.length === 0) {
-      d.firstZones = d.burstZones.slice(0, d.burstZoneCount);
-      d.firstRssiDbm = d.burstRssiDbm.slice(0, d.burstZoneCount);
+  obs.zones = burst.zones;
+  obs.rssiDbm = burst.rssiDbm;
+  obs.count = burst.count;
+  obs.sensors = burst.sensors;
+  obs.sensorRssiDbm = burst.sensorRssiDbm;
+  obs.sensorCount = (t.flags[d]! & MAPPED) !== 0 ? burst.sensorCount : 0;
+  const track = trackOf(t, d);
+  addStep(track, state.graph, state.estimator, obs, startMs, state.radioMap);
+  t.lastStepMs[d] = startMs;
+  t.zone[d] = track.filtered;
+  if ((t.flags[d]! & RANDOMIZED) !== 0) {
+    if (t.firstOff[d]! < 0) {
+      t.firstOff[d] = storeLink(t, burst.zones, burst.rssiDbm, burst.count);
+      t.firstLen[d] = burst.count;
     }
-    d.lastZones = d.burstZones.slice(0, d.burstZoneCount);
-    d.lastRssiDbm = d.burstRssiDbm.slice(0, d.burstZoneCount);
+    freeLink(t, t.lastOff[d]!, t.lastLen[d]!);
+    t.lastOff[d] = storeLink(t, burst.zones, burst.rssiDbm, burst.count);
+    t.lastLen[d] = burst.count;
     const retainMs = state.linkerOptions.maxGapMs + state.estimator.lagMs + 2 * BURST_WINDOW_MS;
-    noteRandomizedBurst(state.linker, d.id, d.burstStartMs, retainMs);
+    noteRandomizedBurst(state.linker, t.ids[d]!, startMs, retainMs);
   }
   let peakDbm = Number.NEGATIVE_INFINITY;
-  for (let i = 0; i < d.burstZoneCount; i++) if (d.burstRssiDbm[i]! > peakDbm) peakDbm = d.burstRssiDbm[i]!;
+  for (let i = 0; i < burst.count; i++) if (burst.rssiDbm[i]! > peakDbm) peakDbm = burst.rssiDbm[i]!;
+  dropBurst(t, d);
   state.decisionQueueDevice.push(d);
-  state.decisionQueueMs.push(d.burstStartMs);
+  state.decisionQueueMs.push(startMs);
   state.decisionQueueRssiDbm.push(peakDbm);
 }
 
@@ -336,48 +335,52 @@ function feedBurst(state: OccupancyState, d: DeviceState): void {
  * Decides the device's oldest undecided step, if it is the one taken at `stepMs` (its burst's
  * strongest reading: `rssiDbm`), and sessionizes it.
  */
-function decideStep(state: OccupancyState, d: DeviceState, stepMs: number, rssiDbm: number): void {
-  // A step already decided, or a device state since forgotten, has nothing waiting.
-  if (d.track.stepMs[0] !== stepMs) return;
-  const device = d.id;
-  let fromZone = d.track.rootZone;
-  let fromMs = d.track.rootMs;
-  const zone = decideOldest(d.track, state.graph, state.estimator);
+function decideStep(state: OccupancyState, d: number, stepMs: number, rssiDbm: number): void {
+  const t = state.devices;
+  const k = t.track[d]!;
+  // A step already decided, or a device since forgotten, has nothing waiting.
+  if (k < 0 || t.tracks[k]!.stepMs[0] !== stepMs) return;
+  const track = t.tracks[k]!;
+  const device = t.ids[d]!;
+  let fromZone = track.rootZone;
+  let fromMs = track.rootMs;
+  const zone = decideOldest(track, state.graph, state.estimator);
+  settleTrack(t, d);
+  const randomized = (t.flags[d]! & RANDOMIZED) !== 0;
+  const gapMs = t.gapMs[d]!;
   const sessions = state.sessions;
   let orphan = false;
-  if (d.randomized && !sessions.devices.has(device)) {
-    const successor = {
-      device,
-      firstMs: stepMs,
-      firstZone: zone,
-      gapMs: d.gapMs,
-      zones: d.firstZones,
-      rssiDbm: d.firstRssiDbm,
-    };
+  if (randomized && !sessions.devices.has(device)) {
+    const successor = state.successor;
+    successor.device = device;
+    successor.firstMs = stepMs;
+    successor.firstZone = zone;
+    successor.gapMs = gapMs;
+    readLink(t, t.firstOff[d]!, t.firstLen[d]!, successor.zones, successor.rssiDbm);
     const view = state.candidate; // one object, refilled per candidate: the linker keeps none
     const link = findPredecessor(state.linker, state.graph, state.linkerOptions, successor, (c, atMs) => {
-      const p = state.devices.get(c);
-      if (!p?.randomized || p.lastStepMs !== atMs || !sessions.devices.has(c)) return undefined;
+      const p = t.index.get(c);
+      if (p === undefined || (t.flags[p]! & RANDOMIZED) === 0 || t.lastStepMs[p] !== atMs) return undefined;
+      if (!sessions.devices.has(c)) return undefined;
       view.device = c;
-      view.lastStepMs = p.lastStepMs;
-      view.lastZone = p.track.rootZone;
-      view.gapMs = p.gapMs;
-      view.zones = p.lastZones;
-      view.rssiDbm = p.lastRssiDbm;
+      view.lastStepMs = atMs;
+      view.lastZone = t.rootZone[p]!;
+      view.gapMs = t.gapMs[p]!;
+      readLink(t, t.lastOff[p]!, t.lastLen[p]!, view.zones, view.rssiDbm);
       return view;
     });
     if (link !== undefined) linkDevice(sessions, link.device, device, link.doubtful);
     else orphan = state.graph.arrival[zone] !== 1;
   }
   const zoneId = state.graph.ids[zone]!;
-  const rhythmMs = Number.isNaN(d.gapMs) ? UNKNOWN_GAP_MS : d.gapMs;
+  const rhythmMs = Number.isNaN(gapMs) ? UNKNOWN_GAP_MS : gapMs;
   const session = sessions.devices.get(device);
   if (session !== undefined && wouldContinue(sessions, device, zoneId, stepMs, state.sessionOptions)) {
     if (fromZone < 0) {
       // Forgotten here during a long silence (or a rotated MAC's first burst): the walk starts
       // where its visit was last placed.
-      fromZone = zoneIndex(state.graph, session.stayZoneId);
-      fromMs = session.visitLastMs;
+      fromZone = zoneIndex(state.graph, stayZoneOf(sessions, session));
+      fromMs = visitLastMsOf(sessions, session);
     }
     walkBetween(state, device, fromZone, fromMs, zone, stepMs);
   } else if (!orphan) {
@@ -387,10 +390,11 @@ function decideStep(state: OccupancyState, d: DeviceState, stepMs: number, rssiD
   let tailMs = Math.round(rhythmMs * TAIL_GAP_SHARE);
   const stay = sessions.devices.get(device);
   if (
-    !d.randomized &&
+    !randomized &&
     state.graph.transit[zone] !== 1 &&
-    stay?.stayZoneId === zoneId &&
-    stay.stayBursts > 0
+    stay !== undefined &&
+    stayZoneOf(sessions, stay) === zoneId &&
+    stayBurstsOf(sessions, stay) > 0
   ) {
     // Heard here before: should no burst follow, the phone fell silent in this store rather than
     // walked out unheard (see STAY_ON_SHARE). A randomized MAC falling silent more likely rotated.
@@ -511,60 +515,40 @@ export function applySighting(
 ): boolean {
   const zone = zoneIndex(state.graph, zoneId);
   const sensor = sensorId === undefined ? -1 : (state.radioMap?.sensorIndex.get(sensorId) ?? -1);
-  let d = state.devices.get(device);
+  const t = state.devices;
+  let d = t.index.get(device) ?? -1;
   let started = false;
-  if (d !== undefined && heardAtMs - d.lastSeenMs > forgetAfterMs(state) && forgettable(d)) {
+  if (d >= 0 && heardAtMs - t.lastSeenMs[d]! > forgetAfterMs(state) && forgettable(t, d)) {
     // Silent long enough to be evicted: start afresh whether or not `evictAbsent` ran yet, so
     // the result does not depend on when the shell closed minutes.
-    state.devices.delete(device);
-    d = undefined;
+    removeDevice(t, d, state.burstQueueDevice.length, state.decisionQueueDevice.length);
+    d = -1;
   }
-  if (d === undefined) {
-    d = {
-      id: device,
-      zoneId: '',
-      burstStartMs: heardAtMs,
-      burstZones: [],
-      burstRssiDbm: [],
-      burstZoneCount: 0,
-      burstSensors: [],
-      burstSensorRssiDbm: [],
-      burstSensorCount: 0,
-      burstMapped: true,
-      lastSeenMs: heardAtMs,
-      burstFed: false,
-      lastStepMs: Number.NaN,
-      gapMs: Number.NaN,
-      track: createZoneTrack(),
-      randomized,
-      firstZones: [],
-      firstRssiDbm: [],
-      lastZones: [],
-      lastRssiDbm: [],
-    };
-    state.devices.set(device, d);
+  if (d < 0) {
+    d = addDevice(t, device, randomized);
+    t.burstStartMs[d] = heardAtMs;
+    t.lastSeenMs[d] = heardAtMs;
+    t.flags[d]! |= MAPPED;
     state.burstQueueDevice.push(d);
     state.burstQueueStartMs.push(heardAtMs);
     started = true;
   } else {
-    if (heardAtMs > d.lastSeenMs) d.lastSeenMs = heardAtMs;
-    if (heardAtMs < d.burstStartMs) return false;
-    if (heardAtMs - d.burstStartMs > BURST_WINDOW_MS) {
+    if (heardAtMs > t.lastSeenMs[d]!) t.lastSeenMs[d] = heardAtMs;
+    if (heardAtMs < t.burstStartMs[d]!) return false;
+    if (heardAtMs - t.burstStartMs[d]! > BURST_WINDOW_MS) {
       // Only a late sighting can find its device's previous burst not yet handed on.
-      if (!d.burstFed) feedBurst(state, d);
-      d.burstFed = false;
-      d.burstStartMs = heardAtMs;
-      d.burstZoneCount = 0;
-      d.burstSensorCount = 0;
-      d.burstMapped = true;
+      if ((t.flags[d]! & FED) === 0) feedBurst(state, d);
+      t.flags[d] = (t.flags[d]! & ~FED) | MAPPED;
+      t.burstStartMs[d] = heardAtMs;
       state.burstQueueDevice.push(d);
       state.burstQueueStartMs.push(heardAtMs);
       started = true;
-    } else if (d.burstFed) return false; // a late reading for a burst already handed on
+    } else if ((t.flags[d]! & FED) !== 0) return false; // a late reading for a burst already handed on
   }
-  d.burstZoneCount = addMax(d.burstZones, d.burstRssiDbm, d.burstZoneCount, zone, rssiDbm);
-  if (sensor < 0) d.burstMapped = false;
-  else d.burstSensorCount = addMax(d.burstSensors, d.burstSensorRssiDbm, d.burstSensorCount, sensor, rssiDbm);
+  const burst = burstOf(t, d);
+  burst.count = addMax(burst.zones, burst.rssiDbm, burst.count, zone, rssiDbm);
+  if (sensor < 0) t.flags[d]! &= ~MAPPED;
+  else burst.sensorCount = addMax(burst.sensors, burst.sensorRssiDbm, burst.sensorCount, sensor, rssiDbm);
   return started;
 }
 
@@ -590,13 +574,18 @@ function addMax(keys: number[], values: number[], count: number, key: number, va
  */
 export function countOccupancy(state: OccupancyState, atMs: number, presenceMs: number): Map<string, number> {
   const counts = new Map<string, number>();
-  for (const d of state.devices.values()) {
-    if (d.zoneId === '' || d.lastStepMs > atMs) continue;
+  const t = state.devices;
+  const ids = state.graph.ids;
+  for (let d = 0; d < t.used; d++) {
+    const zone = t.zone[d]!;
+    const lastStepMs = t.lastStepMs[d]!;
+    if (zone < 0 || lastStepMs > atMs) continue;
     // A burst still being heard (not yet complete) says the device is here now, even if its
     // last complete one is older than its presence time (a phone probing every few seconds).
-    const heardMs = d.burstStartMs <= atMs ? d.burstStartMs : d.lastStepMs;
-    if (atMs - heardMs <= presenceOf(d, presenceMs)) {
-      counts.set(d.zoneId, (counts.get(d.zoneId) ?? 0) + 1);
+    const heardMs = t.burstStartMs[d]! <= atMs ? t.burstStartMs[d]! : lastStepMs;
+    if (atMs - heardMs <= presenceOf(t.gapMs[d]!, presenceMs)) {
+      const zoneId = ids[zone]!;
+      counts.set(zoneId, (counts.get(zoneId) ?? 0) + 1);
     }
   }
   return counts;
@@ -648,17 +637,18 @@ export function visitLeadMs(state: OccupancyState): number {
 }
 
 /** Every burst of the device is decided: nothing of it is waiting in a queue. */
-function forgettable(d: DeviceState): boolean {
-  return d.burstFed && d.track.stepMs.length === 0;
+function forgettable(t: DeviceTable, d: number): boolean {
+  return (t.flags[d]! & FED) !== 0 && pendingSteps(t, d) === 0;
 }
 
 /** Drops devices silent for longer than `forgetAfterMs` at `atMs` whose every burst is decided. Returns how many. */
 export function evictAbsent(state: OccupancyState, atMs: number): number {
   const keepMs = forgetAfterMs(state);
+  const t = state.devices;
   let dropped = 0;
-  for (const [id, d] of state.devices) {
-    if (atMs - d.lastSeenMs > keepMs && forgettable(d)) {
-      state.devices.delete(id);
+  for (const d of t.index.values()) {
+    if (atMs - t.lastSeenMs[d]! > keepMs && forgettable(t, d)) {
+      removeDevice(t, d, state.burstQueueDevice.length, state.decisionQueueDevice.length);
       dropped++;
     }
   }
@@ -737,10 +727,11 @@ function finalizeMinute(
 function nextBurstDoneMs(state: OccupancyState): number {
   const devices = state.burstQueueDevice;
   const starts = state.burstQueueStartMs;
+  const t = state.devices;
   while (state.burstHead < devices.length) {
     const d = devices[state.burstHead]!;
     // A burst already fed (late data), or replaced by a later one, is skipped.
-    if (!d.burstFed && d.burstStartMs === starts[state.burstHead]) {
+    if ((t.flags[d]! & FED) === 0 && t.burstStartMs[d] === starts[state.burstHead]) {
       return starts[state.burstHead]! + BURST_WINDOW_MS;
     }
     state.burstHead++;
@@ -749,7 +740,9 @@ function nextBurstDoneMs(state: OccupancyState): number {
 }
 
 function compactQueues(state: OccupancyState): void {
+  releaseSlots(state.devices, state.burstHead, state.decisionHead);
   if (state.burstHead > 4096 && state.burstHead * 2 > state.burstQueueDevice.length) {
+    shiftQuarantine(state.devices, state.burstHead, 0);
     state.burstQueueDevice = state.burstQueueDevice.slice(state.burstHead);
     state.burstQueueStartMs = state.burstQueueStartMs.slice(state.burstHead);
     state.burstHead = 0;
@@ -759,6 +752,7 @@ function compactQueues(state: OccupancyState): void {
     state.finalHead = 0;
   }
   if (state.decisionHead > 4096 && state.decisionHead * 2 > state.decisionQueueDevice.length) {
+    shiftQuarantine(state.devices, 0, state.decisionHead);
     state.decisionQueueDevice = state.decisionQueueDevice.slice(state.decisionHead);
     state.decisionQueueMs = state.decisionQueueMs.slice(state.decisionHead);
     state.decisionQueueRssiDbm = state.decisionQueueRssiDbm.slice(state.decisionHead);

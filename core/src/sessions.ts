@@ -66,7 +66,8 @@ export interface Visit {
   orphan: boolean;
 }
 
-interface DeviceSession {
+/** An open session as plain data (snapshots: occupancy-snapshot.ts). */
+export interface OpenSession {
   visitDevice: string;
   visitDevices: number;
   doubtfulLinks: number;
@@ -92,9 +93,50 @@ interface DeviceSession {
   stayBursts: number;
 }
 
+/**
+ * Open sessions as slots with typed-array columns (issue 4: memory per device), like the engine's
+ * devices (device-table.ts). The visitor rule's signal window keeps its first SIGNAL_INLINE bursts
+ * in the columns; a rule that needs more spills to `signalSpill`.
+ */
+interface SessionColumns {
+  capacity: number;
+  used: number;
+  free: number[];
+  visitDevice: string[];
+  stayDevice: string[];
+  stayZone: Int32Array;
+  visitDevices: Int32Array;
+  doubtfulLinks: Int32Array;
+  visitStays: Int32Array;
+  visitBursts: Int32Array;
+  stayBursts: Int32Array;
+  insideMs: Float64Array;
+  heardFromMs: Float64Array;
+  tailMs: Float64Array;
+  visitStartMs: Float64Array;
+  visitLastMs: Float64Array;
+  stayStartMs: Float64Array;
+  stayLastMs: Float64Array;
+  flags: Uint8Array;
+  /** Bursts in the signal window (-1: met, no window). */
+  signalLen: Int8Array;
+  signalAtMs: Float64Array;
+  signalRssiDbm: Float64Array;
+  signalSpill: Map<number, SignalWindow>;
+}
+
+const ORPHAN = 1;
+const SIGNAL_MET = 2;
+const SIGNAL_INLINE = 4;
+const INITIAL_SLOTS = 1024;
+
 export interface SessionState {
-  /** Open sessions by the device currently heard. */
-  devices: Map<string, DeviceSession>;
+  /** Open sessions by the device currently heard → slot (insertion order: the order visits expire in). */
+  devices: Map<string, number>;
+  cols: SessionColumns;
+  /** Zone ids met, by index (stays hold the index). */
+  zoneIds: string[];
+  zoneIndex: Map<string, number>;
   closedStays: ZoneStay[];
   closedVisits: Visit[];
   /**
@@ -134,9 +176,68 @@ export interface SessionOptions {
 /** Default of `transitEdgeMs`: about half the time it takes to cross a corridor. */
 export const TRANSIT_EDGE_MS = 10_000;
 
+function createColumns(n: number): SessionColumns {
+  return {
+    capacity: n,
+    used: 0,
+    free: [],
+    visitDevice: [],
+    stayDevice: [],
+    stayZone: new Int32Array(n),
+    visitDevices: new Int32Array(n),
+    doubtfulLinks: new Int32Array(n),
+    visitStays: new Int32Array(n),
+    visitBursts: new Int32Array(n),
+    stayBursts: new Int32Array(n),
+    insideMs: new Float64Array(n),
+    heardFromMs: new Float64Array(n),
+    tailMs: new Float64Array(n),
+    visitStartMs: new Float64Array(n),
+    visitLastMs: new Float64Array(n),
+    stayStartMs: new Float64Array(n),
+    stayLastMs: new Float64Array(n),
+    flags: new Uint8Array(n),
+    signalLen: new Int8Array(n),
+    signalAtMs: new Float64Array(n * SIGNAL_INLINE),
+    signalRssiDbm: new Float64Array(n * SIGNAL_INLINE),
+    signalSpill: new Map(),
+  };
+}
+
+const TYPED_COLUMNS = [
+  'stayZone',
+  'visitDevices',
+  'doubtfulLinks',
+  'visitStays',
+  'visitBursts',
+  'stayBursts',
+  'insideMs',
+  'heardFromMs',
+  'tailMs',
+  'visitStartMs',
+  'visitLastMs',
+  'stayStartMs',
+  'stayLastMs',
+  'flags',
+  'signalLen',
+  'signalAtMs',
+  'signalRssiDbm',
+] as const;
+
+function grow(c: SessionColumns): void {
+  const n = c.capacity * 2;
+  const bigger = createColumns(n);
+  for (const key of TYPED_COLUMNS) (bigger[key] as Float64Array).set(c[key] as Float64Array);
+  for (const key of TYPED_COLUMNS) (c as unknown as Record<string, unknown>)[key] = bigger[key];
+  c.capacity = n;
+}
+
 export function createSessionState(): SessionState {
   return {
     devices: new Map(),
+    cols: createColumns(INITIAL_SLOTS),
+    zoneIds: [],
+    zoneIndex: new Map(),
     closedStays: [],
     closedVisits: [],
     coverage: new Map(),
@@ -146,41 +247,76 @@ export function createSessionState(): SessionState {
 
 const MINUTE_MS = 60_000;
 
-function closeStay(state: SessionState, s: DeviceSession, endMs: number, options: SessionOptions): void {
-  if (options.outsideZones?.has(s.stayZoneId) !== true) {
-    s.insideMs += Math.max(0, endMs - Math.max(s.stayStartMs, s.heardFromMs));
+function zoneOf(state: SessionState, zoneId: string): number {
+  let z = state.zoneIndex.get(zoneId);
+  if (z === undefined) {
+    z = state.zoneIds.push(zoneId) - 1;
+    state.zoneIndex.set(zoneId, z);
+  }
+  return z;
+}
+
+function openSlot(state: SessionState, device: string): number {
+  const c = state.cols;
+  let s = c.free.pop();
+  if (s === undefined) {
+    if (c.used === c.capacity) grow(c);
+    s = c.used++;
+  }
+  state.devices.set(device, s);
+  return s;
+}
+
+function closeSlot(state: SessionState, device: string, s: number): void {
+  state.devices.delete(device);
+  const c = state.cols;
+  c.visitDevice[s] = '';
+  c.stayDevice[s] = '';
+  c.signalSpill.delete(s);
+  c.free.push(s);
+}
+
+function closeStay(state: SessionState, s: number, endMs: number, options: SessionOptions): void {
+  const c = state.cols;
+  const zoneId = state.zoneIds[c.stayZone[s]!]!;
+  const stayStartMs = c.stayStartMs[s]!;
+  if (options.outsideZones?.has(zoneId) !== true) {
+    c.insideMs[s]! += Math.max(0, endMs - Math.max(stayStartMs, c.heardFromMs[s]!));
   }
   if (state.coverage.size > 0) {
-    for (let t = Math.ceil(s.stayStartMs / MINUTE_MS) * MINUTE_MS; t < endMs; t += MINUTE_MS) {
+    for (let t = Math.ceil(stayStartMs / MINUTE_MS) * MINUTE_MS; t < endMs; t += MINUTE_MS) {
       const counts = state.coverage.get(t);
-      if (counts !== undefined) counts.set(s.stayZoneId, (counts.get(s.stayZoneId) ?? 0) + 1);
+      if (counts !== undefined) counts.set(zoneId, (counts.get(zoneId) ?? 0) + 1);
     }
   }
   state.closedStays.push({
-    device: s.stayDevice,
-    zoneId: s.stayZoneId,
-    startMs: s.stayStartMs,
+    device: c.stayDevice[s]!,
+    zoneId,
+    startMs: stayStartMs,
     endMs,
-    bursts: s.stayBursts,
-    visitDevice: s.visitDevice,
+    bursts: c.stayBursts[s]!,
+    visitDevice: c.visitDevice[s]!,
   });
 }
 
-function closeVisit(state: SessionState, device: string, s: DeviceSession, options: SessionOptions): void {
-  closeStay(state, s, s.stayLastMs + s.tailMs, options);
+function closeVisit(state: SessionState, device: string, s: number, options: SessionOptions): void {
+  const c = state.cols;
+  closeStay(state, s, c.stayLastMs[s]! + c.tailMs[s]!, options);
+  const insideMs = c.insideMs[s]!;
   state.closedVisits.push({
-    device: s.visitDevice,
-    startMs: s.visitStartMs,
-    endMs: s.visitLastMs + s.tailMs,
-    stays: s.visitStays,
-    bursts: s.visitBursts,
-    devices: s.visitDevices,
-    doubtfulLinks: s.doubtfulLinks,
-    insideMs: s.insideMs,
-    passerBy: !s.signalMet || s.insideMs < (options.visitor ?? DEFAULT_VISITOR_RULE).minInsideMs,
-    orphan: s.orphan,
+    device: c.visitDevice[s]!,
+    startMs: c.visitStartMs[s]!,
+    endMs: c.visitLastMs[s]! + c.tailMs[s]!,
+    stays: c.visitStays[s]!,
+    bursts: c.visitBursts[s]!,
+    devices: c.visitDevices[s]!,
+    doubtfulLinks: c.doubtfulLinks[s]!,
+    insideMs,
+    passerBy:
+      (c.flags[s]! & SIGNAL_MET) === 0 || insideMs < (options.visitor ?? DEFAULT_VISITOR_RULE).minInsideMs,
+    orphan: (c.flags[s]! & ORPHAN) !== 0,
   });
-  state.devices.delete(device);
+  closeSlot(state, device, s);
 }
 
 /**
@@ -200,57 +336,56 @@ export function observeBurst(
   inferred = false,
 ): void {
   let s = state.devices.get(device);
-  if (s !== undefined && !inferred && !continuesVisit(s, zoneId, atMs, options)) {
+  if (s !== undefined && !inferred && !continuesVisit(state, s, zoneId, atMs, options)) {
     closeVisit(state, device, s, options);
     s = undefined;
   }
   const bursts = inferred ? 0 : 1;
+  const c = state.cols;
+  const zone = zoneOf(state, zoneId);
   if (s === undefined) {
     if (atMs < state.oldestLastMs) state.oldestLastMs = atMs;
-    s = {
-      visitDevice: device,
-      visitDevices: 1,
-      doubtfulLinks: 0,
-      insideMs: 0,
-      heardFromMs: inferred ? Number.POSITIVE_INFINITY : atMs,
-      orphan: false,
-      signalMet: false,
-      signal: { atMs: [], rssiDbm: [] },
-      tailMs,
-      visitStartMs: atMs,
-      visitLastMs: atMs,
-      visitStays: 1,
-      visitBursts: bursts,
-      stayDevice: device,
-      stayZoneId: zoneId,
-      stayStartMs: atMs,
-      stayLastMs: atMs,
-      stayBursts: bursts,
-    };
-    state.devices.set(device, s);
-    countSignal(s, atMs, rssiDbm, inferred, options);
+    s = openSlot(state, device);
+    c.visitDevice[s] = device;
+    c.visitDevices[s] = 1;
+    c.doubtfulLinks[s] = 0;
+    c.insideMs[s] = 0;
+    c.heardFromMs[s] = inferred ? Number.POSITIVE_INFINITY : atMs;
+    c.flags[s] = 0;
+    c.signalLen[s] = 0;
+    c.tailMs[s] = tailMs;
+    c.visitStartMs[s] = atMs;
+    c.visitLastMs[s] = atMs;
+    c.visitStays[s] = 1;
+    c.visitBursts[s] = bursts;
+    c.stayDevice[s] = device;
+    c.stayZone[s] = zone;
+    c.stayStartMs[s] = atMs;
+    c.stayLastMs[s] = atMs;
+    c.stayBursts[s] = bursts;
+    countSignal(state, s, atMs, rssiDbm, inferred, options);
     return;
   }
-  countSignal(s, atMs, rssiDbm, inferred, options);
+  countSignal(state, s, atMs, rssiDbm, inferred, options);
   if (!inferred) {
-    s.tailMs = tailMs;
-    if (s.heardFromMs > atMs) s.heardFromMs = atMs;
+    c.tailMs[s] = tailMs;
+    if (c.heardFromMs[s]! > atMs) c.heardFromMs[s] = atMs;
   }
-  s.visitLastMs = atMs;
-  s.visitBursts += bursts;
-  if (zoneId === s.stayZoneId && s.stayDevice === device) {
-    s.stayLastMs = atMs;
-    s.stayBursts += bursts;
+  c.visitLastMs[s] = atMs;
+  c.visitBursts[s]! += bursts;
+  if (zone === c.stayZone[s] && c.stayDevice[s] === device) {
+    c.stayLastMs[s] = atMs;
+    c.stayBursts[s]! += bursts;
     return;
   }
-  const boundaryMs = stayBoundaryMs(s.stayZoneId, s.stayLastMs, zoneId, atMs, options);
+  const boundaryMs = stayBoundaryMs(state.zoneIds[c.stayZone[s]!]!, c.stayLastMs[s]!, zoneId, atMs, options);
   closeStay(state, s, boundaryMs, options);
-  s.visitStays++;
-  s.stayDevice = device;
-  s.stayZoneId = zoneId;
-  s.stayStartMs = boundaryMs;
-  s.stayLastMs = atMs;
-  s.stayBursts = bursts;
+  c.visitStays[s]!++;
+  c.stayDevice[s] = device;
+  c.stayZone[s] = zone;
+  c.stayStartMs[s] = boundaryMs;
+  c.stayLastMs[s] = atMs;
+  c.stayBursts[s] = bursts;
 }
 
 /** The longest silence any open visit can outlast (an open visit closes after at most this). */
@@ -261,24 +396,33 @@ export function sessionLimitMs(options: SessionOptions): number {
     : options.visitIdleMs;
 }
 
-/** The longest silence after which a burst can still continue the visit `s` (see `continuesVisit`). */
-function silenceLimitMs(s: DeviceSession, options: SessionOptions): number {
+/** The longest silence after which a burst can still continue the visit in slot `s` (see `continuesVisit`). */
+function silenceLimitMs(state: SessionState, s: number, options: SessionOptions): number {
   const bridgeMs = options.silenceBridgeMs ?? 0;
-  if (bridgeMs <= options.visitIdleMs || options.arrivalZones?.has(s.stayZoneId) !== false) {
+  if (
+    bridgeMs <= options.visitIdleMs ||
+    options.arrivalZones?.has(state.zoneIds[state.cols.stayZone[s]!]!) !== false
+  ) {
     return options.visitIdleMs;
   }
   return bridgeMs;
 }
 
 /**
- * A burst in `zoneId` at `atMs` continues the open visit `s`: heard within visitIdleMs, or within
- * silenceBridgeMs when neither the zone it fell silent in nor `zoneId` is an arrival zone (a phone
- * asleep in a store, not someone who left and came back: they would have crossed an entrance).
+ * A burst in `zoneId` at `atMs` continues the open visit in slot `s`: heard within visitIdleMs, or
+ * within silenceBridgeMs when neither the zone it fell silent in nor `zoneId` is an arrival zone (a
+ * phone asleep in a store, not someone who left and came back: they would have crossed an entrance).
  */
-function continuesVisit(s: DeviceSession, zoneId: string, atMs: number, options: SessionOptions): boolean {
-  const silentMs = atMs - s.visitLastMs;
+function continuesVisit(
+  state: SessionState,
+  s: number,
+  zoneId: string,
+  atMs: number,
+  options: SessionOptions,
+): boolean {
+  const silentMs = atMs - state.cols.visitLastMs[s]!;
   if (silentMs <= options.visitIdleMs) return true;
-  return silentMs <= silenceLimitMs(s, options) && options.arrivalZones?.has(zoneId) === false;
+  return silentMs <= silenceLimitMs(state, s, options) && options.arrivalZones?.has(zoneId) === false;
 }
 
 /** The open visit of `device` would go on with a burst in `zoneId` at `atMs` (see `continuesVisit`). */
@@ -290,14 +434,86 @@ export function wouldContinue(
   options: SessionOptions,
 ): boolean {
   const s = state.devices.get(device);
-  return s !== undefined && continuesVisit(s, zoneId, atMs, options);
+  return s !== undefined && continuesVisit(state, s, zoneId, atMs, options);
 }
 
-function countSignal(s: DeviceSession, atMs: number, rssiDbm: number, inferred: boolean, o: SessionOptions) {
-  if (inferred || s.signal === undefined) return;
-  if (countSignalBurst(s.signal, atMs, rssiDbm, o.visitor ?? DEFAULT_VISITOR_RULE)) {
-    s.signalMet = true;
-    s.signal = undefined;
+/** The zone of the open stay in session slot `s` (a value of `state.devices`). */
+export function stayZoneOf(state: SessionState, s: number): string {
+  return state.zoneIds[state.cols.stayZone[s]!]!;
+}
+
+/** Bursts heard in the open stay in session slot `s`. */
+export function stayBurstsOf(state: SessionState, s: number): number {
+  return state.cols.stayBursts[s]!;
+}
+
+/** When the visit in session slot `s` was last placed. */
+export function visitLastMsOf(state: SessionState, s: number): number {
+  return state.cols.visitLastMs[s]!;
+}
+
+/** `countSignalBurst` (visitor-rule.ts) on the slot's window, kept inline while it fits. */
+function countSignal(
+  state: SessionState,
+  s: number,
+  atMs: number,
+  rssiDbm: number,
+  inferred: boolean,
+  o: SessionOptions,
+) {
+  const c = state.cols;
+  if (inferred || c.signalLen[s]! < 0) return;
+  const rule = o.visitor ?? DEFAULT_VISITOR_RULE;
+  let window = c.signalSpill.get(s);
+  if (window === undefined) {
+    const n = c.signalLen[s]!;
+    const base = s * SIGNAL_INLINE;
+    let drop = 0;
+    while (
+      drop < n &&
+      (atMs - c.signalAtMs[base + drop]! > rule.windowMs || c.signalRssiDbm[base + drop]! < rule.firstRssiDbm)
+    ) {
+      drop++;
+    }
+    let len = n;
+    if (drop > 0) {
+      c.signalAtMs.copyWithin(base, base + drop, base + n);
+      c.signalRssiDbm.copyWithin(base, base + drop, base + n);
+      len = n - drop;
+    }
+    if (rssiDbm >= (len === 0 ? rule.firstRssiDbm : rule.rssiDbm)) {
+      if (len + 1 >= rule.minBursts) {
+        c.flags[s]! |= SIGNAL_MET;
+        c.signalLen[s] = -1;
+        return;
+      }
+      if (len < SIGNAL_INLINE) {
+        c.signalAtMs[base + len] = atMs;
+        c.signalRssiDbm[base + len] = rssiDbm;
+        c.signalLen[s] = len + 1;
+        return;
+      }
+      // A rule that needs more bursts than fit inline: the window moves out.
+      window = {
+        atMs: Array.from(c.signalAtMs.subarray(base, base + len)),
+        rssiDbm: Array.from(c.signalRssiDbm.subarray(base, base + len)),
+      };
+      window.atMs.push(atMs);
+      window.rssiDbm.push(rssiDbm);
+      c.signalSpill.set(s, window);
+      return;
+    }
+    c.signalLen[s] = len;
+    if (len >= rule.minBursts) {
+      c.flags[s]! |= SIGNAL_MET;
+      c.signalLen[s] = -1;
+    }
+    return;
+  }
+  if (countSignalBurst(window, atMs, rssiDbm, rule)) {
+    c.flags[s]! |= SIGNAL_MET;
+    c.signalLen[s] = -1;
+    c.signalSpill.delete(s);
   }
 }
 
@@ -338,8 +554,8 @@ export function linkDevice(
   const s = state.devices.get(predecessor);
   if (s === undefined || state.devices.has(successor)) return false;
   state.devices.delete(predecessor);
-  s.visitDevices++;
-  if (doubtful) s.doubtfulLinks++;
+  state.cols.visitDevices[s]!++;
+  if (doubtful) state.cols.doubtfulLinks[s]!++;
   state.devices.set(successor, s);
   return true;
 }
@@ -357,8 +573,12 @@ export function watchMinute(state: SessionState, atMs: number): void {
 export function coveredAt(state: SessionState, atMs: number): Map<string, number> {
   const counts = state.coverage.get(atMs) ?? new Map<string, number>();
   state.coverage.delete(atMs);
+  const c = state.cols;
   for (const s of state.devices.values()) {
-    if (s.stayStartMs <= atMs) counts.set(s.stayZoneId, (counts.get(s.stayZoneId) ?? 0) + 1);
+    if (c.stayStartMs[s]! <= atMs) {
+      const zoneId = state.zoneIds[c.stayZone[s]!]!;
+      counts.set(zoneId, (counts.get(zoneId) ?? 0) + 1);
+    }
   }
   return counts;
 }
@@ -366,7 +586,7 @@ export function coveredAt(state: SessionState, atMs: number): Map<string, number
 /** Marks the device's open visit as an orphan (see `Visit.orphan`). */
 export function markOrphan(state: SessionState, device: string): void {
   const s = state.devices.get(device);
-  if (s !== undefined) s.orphan = true;
+  if (s !== undefined) state.cols.flags[s]! |= ORPHAN;
 }
 
 /** Closes the open visit of `device`, if any, as silence would. */
@@ -382,11 +602,90 @@ export function endVisit(state: SessionState, device: string, options: SessionOp
 export function expireSessions(state: SessionState, watermarkMs: number, options: SessionOptions): void {
   if (watermarkMs - state.oldestLastMs <= options.visitIdleMs) return; // nothing can have expired
   let oldest = Number.POSITIVE_INFINITY;
+  const c = state.cols;
   for (const [device, s] of state.devices) {
-    if (watermarkMs - s.visitLastMs > silenceLimitMs(s, options)) closeVisit(state, device, s, options);
-    else if (s.visitLastMs < oldest) oldest = s.visitLastMs;
+    const lastMs = c.visitLastMs[s]!;
+    if (watermarkMs - lastMs > silenceLimitMs(state, s, options)) closeVisit(state, device, s, options);
+    else if (lastMs < oldest) oldest = lastMs;
   }
   state.oldestLastMs = oldest;
+}
+
+/** The open sessions as plain data, in the order they expire in. */
+export function openSessions(state: SessionState): [string, OpenSession][] {
+  const c = state.cols;
+  const out: [string, OpenSession][] = [];
+  for (const [device, s] of state.devices) {
+    const spilled = c.signalSpill.get(s);
+    const n = c.signalLen[s]!;
+    const base = s * SIGNAL_INLINE;
+    out.push([
+      device,
+      {
+        visitDevice: c.visitDevice[s]!,
+        visitDevices: c.visitDevices[s]!,
+        doubtfulLinks: c.doubtfulLinks[s]!,
+        insideMs: c.insideMs[s]!,
+        heardFromMs: c.heardFromMs[s]!,
+        orphan: (c.flags[s]! & ORPHAN) !== 0,
+        signalMet: (c.flags[s]! & SIGNAL_MET) !== 0,
+        signal:
+          spilled !== undefined
+            ? { atMs: [...spilled.atMs], rssiDbm: [...spilled.rssiDbm] }
+            : n < 0
+              ? undefined
+              : {
+                  atMs: Array.from(c.signalAtMs.subarray(base, base + n)),
+                  rssiDbm: Array.from(c.signalRssiDbm.subarray(base, base + n)),
+                },
+        tailMs: c.tailMs[s]!,
+        visitStartMs: c.visitStartMs[s]!,
+        visitLastMs: c.visitLastMs[s]!,
+        visitStays: c.visitStays[s]!,
+        visitBursts: c.visitBursts[s]!,
+        stayDevice: c.stayDevice[s]!,
+        stayZoneId: state.zoneIds[c.stayZone[s]!]!,
+        stayStartMs: c.stayStartMs[s]!,
+        stayLastMs: c.stayLastMs[s]!,
+        stayBursts: c.stayBursts[s]!,
+      },
+    ]);
+  }
+  return out;
+}
+
+/** Opens `device`'s session as `openSessions` gave it (appended: give them in their order). */
+export function restoreSession(state: SessionState, device: string, o: OpenSession): void {
+  const c = state.cols;
+  const s = openSlot(state, device);
+  c.visitDevice[s] = o.visitDevice;
+  c.visitDevices[s] = o.visitDevices;
+  c.doubtfulLinks[s] = o.doubtfulLinks;
+  c.insideMs[s] = o.insideMs;
+  c.heardFromMs[s] = o.heardFromMs;
+  c.flags[s] = (o.orphan ? ORPHAN : 0) | (o.signalMet ? SIGNAL_MET : 0);
+  c.signalLen[s] = -1;
+  if (o.signal !== undefined) {
+    const n = o.signal.atMs.length;
+    if (n <= SIGNAL_INLINE) {
+      c.signalAtMs.set(o.signal.atMs, s * SIGNAL_INLINE);
+      c.signalRssiDbm.set(o.signal.rssiDbm, s * SIGNAL_INLINE);
+      c.signalLen[s] = n;
+    } else {
+      c.signalLen[s] = 0;
+      c.signalSpill.set(s, { atMs: [...o.signal.atMs], rssiDbm: [...o.signal.rssiDbm] });
+    }
+  }
+  c.tailMs[s] = o.tailMs;
+  c.visitStartMs[s] = o.visitStartMs;
+  c.visitLastMs[s] = o.visitLastMs;
+  c.visitStays[s] = o.visitStays;
+  c.visitBursts[s] = o.visitBursts;
+  c.stayDevice[s] = o.stayDevice;
+  c.stayZone[s] = zoneOf(state, o.stayZoneId);
+  c.stayStartMs[s] = o.stayStartMs;
+  c.stayLastMs[s] = o.stayLastMs;
+  c.stayBursts[s] = o.stayBursts;
 }
 
 /** Hands the closed stays and visits to the caller and empties the queues. */

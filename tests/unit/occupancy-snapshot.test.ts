@@ -11,7 +11,9 @@ import {
 import {
   decodeSnapshot,
   encodeSnapshot,
+  type OccupancySnapshot,
   restoreOccupancy,
+  SnapshotFormatError,
   SnapshotMismatchError,
   snapshotOccupancy,
 } from '../../core/src/occupancy-snapshot.ts';
@@ -95,7 +97,7 @@ describe('engine snapshot and restore', () => {
     feed(state, 0, readings.length >> 1, { rows: [], stays: [], visits: [] });
     const snap = snapshotOccupancy(state);
     expect(snap.sessions.open.length).toBeGreaterThan(100);
-    expect(snap.devices.some((d) => d.track.stepMs.length > 1)).toBe(true);
+    expect(snap.devices.some((d) => (d.track?.stepMs.length ?? 0) > 1)).toBe(true);
     expect(snap.pending.length).toBeGreaterThan(0);
     expect(snap.decisionQueue.length).toBeGreaterThan(0);
   });
@@ -145,5 +147,13 @@ describe('engine snapshot and restore', () => {
     const other = loadShippedLayout('small-store');
     expect(() => restoreOccupancy(snap, OPTIONS, other)).toThrow(SnapshotMismatchError);
     expect(() => restoreOccupancy(snap, OPTIONS, other)).toThrow(/other zones .*the layout changed/);
+  });
+
+  it('refuses a snapshot an older engine wrote (format 1: devices as objects)', () => {
+    const state = createOccupancyState(OPTIONS, layout);
+    feed(state, 0, 1_000, { rows: [], stays: [], visits: [] });
+    const old = { ...snapshotOccupancy(state), format: 1 } as unknown as OccupancySnapshot;
+    expect(() => restoreOccupancy(old, OPTIONS, layout)).toThrow(SnapshotFormatError);
+    expect(() => restoreOccupancy(old, OPTIONS, layout)).toThrow(/format 1, this engine reads format 2/);
   });
 });
