@@ -11,7 +11,7 @@ import type pg from 'pg';
 const LIVE_SQL = `WITH r AS (
     SELECT device, started_at, ended_at FROM visits v
     WHERE mall_id = $1 AND started_at >= $2 AND started_at < $3 AND NOT passer_by
-      AND NOT EXISTS (SELECT 1 FROM staff_devices sd WHERE sd.mall_id = $1 AND sd.device = v.device)
+      AND v.device NOT IN (SELECT sd.device FROM staff_devices sd WHERE sd.mall_id = $1)
   ),
   stops AS (
     SELECT r.device, r.started_at AS visit_start, s.started_at, s.zone_id,
