@@ -28,7 +28,7 @@ const INSERT_SQL = `WITH bounds AS (
     GROUP BY device, visit_start
   )
   INSERT INTO path_daily (mall_id, day, path, visits)
-  SELECT $1, $2::date, path, count(*) FROM paths GROUP BY path`;
+  SELECT $1, $2::date, array_to_string(path, '>'), count(*) FROM paths GROUP BY path`;
 
 export async function refreshDailyPaths(
   client: pg.ClientBase | pg.Pool,
