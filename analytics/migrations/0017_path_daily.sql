@@ -6,7 +6,9 @@
 CREATE TABLE path_daily (
   mall_id text    NOT NULL,
   day     date    NOT NULL,
-  path    text[]  NOT NULL,
+  -- The store zone ids in order, joined with '>' (ids never hold one): grouped as text, a month
+  -- of days sums twice as fast as text[].
+  path    text    NOT NULL,
   visits  integer NOT NULL,
   PRIMARY KEY (mall_id, day, path)
 );

@@ -191,8 +191,14 @@ describe.each(backends())('maintenance on %s', (backend: Backend) => {
       const state = await db.pool.query('SELECT task FROM maintenance_state ORDER BY task');
       expect(state.rows.map((r) => r.task)).toEqual(
         timescale
-          ? ['daily-kpis', 'rollups', 'zone-transitions:small-store']
-          : ['daily-kpis', 'daily-rollups', 'rollups', 'zone-transitions:small-store'],
+          ? ['daily-kpis', 'rollups', 'staff-devices:small-store', 'zone-transitions:small-store']
+          : [
+              'daily-kpis',
+              'daily-rollups',
+              'rollups',
+              'staff-devices:small-store',
+              'zone-transitions:small-store',
+            ],
       );
     } finally {
       await system.close();

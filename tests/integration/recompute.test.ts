@@ -55,9 +55,7 @@ describe.each(backends())('mallflow recompute on %s', (backend: Backend) => {
         `SELECT day, visitors, passers_by, new_visitors, visitor_visits, visitor_dwell_ms FROM kpi_daily
          WHERE mall_id = $1 ORDER BY day`,
       ),
-      paths: await q(
-        `SELECT day, array_to_string(path, '>') AS path, visits FROM path_daily WHERE mall_id = $1 ORDER BY day, path`,
-      ),
+      paths: await q(`SELECT day, path, visits FROM path_daily WHERE mall_id = $1 ORDER BY day, path`),
       transitions: await q(
         `SELECT bucket, from_zone, to_zone, staff, transitions FROM zone_transitions
          WHERE mall_id = $1 ORDER BY bucket, from_zone, to_zone, staff`,

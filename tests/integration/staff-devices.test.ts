@@ -84,11 +84,11 @@ describe.each(backends())('staff devices on %s', (backend: Backend) => {
   let dashboard: Dashboard;
   let base: string;
   const kpiMalls = { timeZoneByMall: new Map([[MALL, TZ]]) };
-  const maintain = (staffRule = DEFAULT_STAFF_RULE) =>
+  const maintain = (staffRule = DEFAULT_STAFF_RULE, nowMs = NOW) =>
     runMaintenance(
       db.pool,
       { timescale: backend === 'embedded', rawRetentionDays: 30, compressAfterDays: 2, kpiMalls, staffRule },
-      NOW,
+      nowMs,
     );
   const get = async (path: string) => {
     const res = await fetch(`${base}/${path}`);
@@ -175,5 +175,17 @@ describe.each(backends())('staff devices on %s', (backend: Backend) => {
     const daily = await get('kpis?from=2026-11-16&to=2026-11-16');
     expect(daily.rows[0]).toMatchObject({ source: 'rollup', visitors: 2 });
     expect(daily.definitions.staffRule.minDays).toBe(4);
+  });
+
+  it('rescans a mall for new staff at most hourly', async () => {
+    const rule = { ...DEFAULT_STAFF_RULE, minDays: 4, minPresenceMs: 6 * HOUR };
+    for (const day of DAYS.slice(2)) {
+      await insertVisit(db, 'clerk2', day, [
+        ['gate', '08:00', '08:05'],
+        ['cafe', '08:05', '16:00'],
+      ]);
+    }
+    expect((await maintain(rule, NOW + HOUR / 2)).newStaffDevices).toBe(0);
+    expect((await maintain(rule, NOW + HOUR + 60_000)).newStaffDevices).toBe(1);
   });
 });

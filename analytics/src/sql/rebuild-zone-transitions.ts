@@ -24,7 +24,7 @@ const DELETE_SQL = 'DELETE FROM zone_transitions WHERE mall_id = $1 AND bucket >
 
 const INSERT_SQL = `WITH r AS (
     SELECT v.device, v.started_at, v.ended_at,
-           EXISTS (SELECT 1 FROM staff_devices sd WHERE sd.mall_id = $1 AND sd.device = v.device) AS staff
+           v.device IN (SELECT sd.device FROM staff_devices sd WHERE sd.mall_id = $1) AS staff
     FROM visits v
     WHERE v.mall_id = $1 AND v.started_at >= $3 AND v.started_at < $4
   ),

@@ -33,7 +33,7 @@ const REFRESH_SQL = `WITH bounds AS (
     SELECT v.device, v.started_at, v.dwell_ms, NOT v.passer_by AS inside, v.orphan, v.doubtful_links
     FROM visits v, bounds b
     WHERE v.mall_id = $1 AND v.started_at >= b.day_start AND v.started_at < b.day_end
-      AND NOT EXISTS (SELECT 1 FROM staff_devices sd WHERE sd.mall_id = $1 AND sd.device = v.device)
+      AND v.device NOT IN (SELECT sd.device FROM staff_devices sd WHERE sd.mall_id = $1)
   ),
   per_device AS (
     SELECT device, bool_or(inside) AS visitor, bool_or(inside AND orphan) AS orphan,

@@ -12,7 +12,7 @@ const INSERT_SQL = `WITH bounds AS (
   r AS (
     SELECT v.device, v.started_at, v.ended_at FROM visits v, bounds b
     WHERE v.mall_id = $1 AND v.started_at >= b.day_start AND v.started_at < b.day_end AND NOT v.passer_by
-      AND NOT EXISTS (SELECT 1 FROM staff_devices sd WHERE sd.mall_id = $1 AND sd.device = v.device)
+      AND v.device NOT IN (SELECT sd.device FROM staff_devices sd WHERE sd.mall_id = $1)
   ),
   stops AS (
     SELECT r.device, r.started_at AS visit_start, s.started_at, s.zone_id,
@@ -28,7 +28,7 @@ const INSERT_SQL = `WITH bounds AS (
     GROUP BY device, visit_start
   )
   INSERT INTO path_daily (mall_id, day, path, visits)
-  SELECT $1, $2::date, path, count(*) FROM paths GROUP BY path`;
+  SELECT $1, $2::date, array_to_string(path, '>'), count(*) FROM paths GROUP BY path`;
 
 export async function refreshDailyPaths(
   client: pg.ClientBase | pg.Pool,

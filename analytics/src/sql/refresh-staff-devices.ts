@@ -6,9 +6,13 @@ import type { StaffRule } from '../../../core/src/staff-rule.ts';
 // visits of the last `windowDays + SCAN_MARGIN_DAYS` local days per mall (a flag only grows with
 // more visits, so partial days are safe to read); the first run, and a run after the rule changed
 // (the mall's flags are then dropped and redone), reads `firstRunDays`. Flags are never removed by
-// a plain run: a device once staff stays out of the KPIs of every period.
+// a plain run: a device once staff stays out of the KPIs of every period. A mall is rescanned at
+// most every STAFF_RESCAN_MS (the scan reads days of visits; staff do not appear by the minute),
+// unless its rule changed.
 
 const SCAN_MARGIN_DAYS = 2;
+export const STAFF_RESCAN_MS = 3_600_000;
+const staffTask = (mallId: string) => `staff-devices:${mallId}`;
 
 /**
  * $1 mall, $2 time zone, $3 first local day whose window is evaluated, $4 window days - 1,
@@ -73,6 +77,12 @@ export async function refreshStaffDevices(
       [mallId],
     );
     const unchanged = sameRule(recorded.rows[0]?.staff_rule, rule);
+    const state = await pool.query<{ done_until: Date }>(
+      'SELECT done_until FROM maintenance_state WHERE task = $1',
+      [staffTask(mallId)],
+    );
+    const lastMs = state.rows[0]?.done_until.getTime();
+    if (unchanged && lastMs !== undefined && lastMs > nowMs - STAFF_RESCAN_MS && lastMs <= nowMs) continue;
     const days = unchanged ? rule.windowDays + SCAN_MARGIN_DAYS : options.firstRunDays;
     const fromDay = localDateTime(nowMs - (days - 1) * 86_400_000, timeZone).date;
     if (!unchanged) {
@@ -102,6 +112,11 @@ export async function refreshStaffDevices(
       const t = first.rows[0]?.t?.getTime();
       if (t !== undefined) result.earliestAffectedMs = Math.min(result.earliestAffectedMs ?? t, t);
     }
+    await pool.query(
+      `INSERT INTO maintenance_state (task, done_until, ran_at) VALUES ($1, $2, now())
+       ON CONFLICT (task) DO UPDATE SET done_until = EXCLUDED.done_until, ran_at = now()`,
+      [staffTask(mallId), new Date(nowMs)],
+    );
   }
   return result;
 }

@@ -13,7 +13,7 @@ import type pg from 'pg';
 const LIVE_SQL = `WITH r AS (
     SELECT device, started_at, ended_at FROM visits v
     WHERE mall_id = $1 AND started_at >= $2 AND started_at < $3
-      AND NOT EXISTS (SELECT 1 FROM staff_devices sd WHERE sd.mall_id = $1 AND sd.device = v.device)
+      AND v.device NOT IN (SELECT sd.device FROM staff_devices sd WHERE sd.mall_id = $1)
   ),
   moves AS (
     SELECT lag(s.zone_id) OVER (PARTITION BY r.device, r.started_at ORDER BY s.started_at) AS from_zone,

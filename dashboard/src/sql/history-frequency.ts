@@ -8,7 +8,7 @@ import type pg from 'pg';
 const FREQUENCY_SQL = `WITH per_device AS (
     SELECT device, count(*) AS visits FROM visits v
     WHERE mall_id = $1 AND started_at >= $2 AND started_at < $3 AND NOT passer_by
-      AND NOT EXISTS (SELECT 1 FROM staff_devices sd WHERE sd.mall_id = $1 AND sd.device = v.device)
+      AND v.device NOT IN (SELECT sd.device FROM staff_devices sd WHERE sd.mall_id = $1)
     GROUP BY device
   ),
   firsts AS (

@@ -6,7 +6,9 @@ import type pg from 'pg';
 // - a visit counts in the bucket its start falls in (buckets cut in the mall's time zone);
 // - a visitor visit is one the analytics engine did not class as a passer-by's (visits.passer_by:
 //   the visitor rule of core/src/visitor-rule.ts, with the settings in engine_settings);
-// - staff devices (staff_devices, core/src/staff-rule.ts) are left out of everything;
+// - staff devices (staff_devices, core/src/staff-rule.ts) are left out of everything (NOT IN: a
+//   hashed subplan; as NOT EXISTS, an empty or unanalyzed staff_devices was planned as a nested
+//   loop anti join, 2.9 s instead of 1.2 s for a month's visit frequency on the bench server);
 // - visitors = distinct devices with a visitor visit in the bucket; passers-by = distinct devices
 //   with visits in the bucket, none of them a visitor visit;
 // - new visitors = visitors whose first visit (device_first_seen) falls in the bucket;
@@ -42,7 +44,7 @@ export type KpiBucket = 'hour' | 'day' | 'period';
 const VISITS_IN_RANGE = `visit AS (
     SELECT v.device, v.dwell_ms, v.started_at, NOT v.passer_by AS inside, v.orphan, v.doubtful_links FROM visits v
     WHERE v.mall_id = $1 AND v.started_at >= $2 AND v.started_at < $3
-      AND NOT EXISTS (SELECT 1 FROM staff_devices sd WHERE sd.mall_id = $1 AND sd.device = v.device)
+      AND v.device NOT IN (SELECT sd.device FROM staff_devices sd WHERE sd.mall_id = $1)
   )`;
 
 // Each bucket is [bucket_start, bucket_end). Hours count from local midnight in elapsed time, so

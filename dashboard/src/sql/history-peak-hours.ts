@@ -12,7 +12,7 @@ const VISITORS_SQL = `SELECT to_char(started_at AT TIME ZONE $4, 'YYYY-MM-DD') A
     extract(hour FROM started_at AT TIME ZONE $4)::int AS hour, count(DISTINCT device) AS n
   FROM visits v
   WHERE mall_id = $1 AND started_at >= $2 AND started_at < $3 AND NOT passer_by
-    AND NOT EXISTS (SELECT 1 FROM staff_devices sd WHERE sd.mall_id = $1 AND sd.device = v.device)
+    AND v.device NOT IN (SELECT sd.device FROM staff_devices sd WHERE sd.mall_id = $1)
   GROUP BY 1, 2`;
 
 const OCCUPANCY_SQL = `SELECT to_char(bucket AT TIME ZONE $4, 'YYYY-MM-DD') AS day,

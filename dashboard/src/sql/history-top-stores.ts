@@ -12,7 +12,7 @@ const SELECT = `SELECT zone_id, count(*) AS stays, count(DISTINCT device) AS dev
     count(*) OVER () AS stores
   FROM zone_stays s
   WHERE mall_id = $1 AND zone_id = ANY ($4::text[]) AND started_at >= $2 AND started_at < $3
-    AND NOT EXISTS (SELECT 1 FROM staff_devices sd WHERE sd.mall_id = $1 AND sd.device = coalesce(s.visit_device, s.device))
+    AND coalesce(s.visit_device, s.device) NOT IN (SELECT sd.device FROM staff_devices sd WHERE sd.mall_id = $1)
   GROUP BY zone_id`;
 
 const TOP_STORES_SQL: Record<TopStoresBy, string> = {
