@@ -96,7 +96,8 @@ export interface OpenSession {
 /**
  * Open sessions as slots with typed-array columns (issue 4: memory per device), like the engine's
  * devices (device-table.ts). The visitor rule's signal window keeps its first SIGNAL_INLINE bursts
- * in the columns; a rule that needs more spills to `signalSpill`.
+ * in the columns (times, and RSSI as whole dBm); a rule that needs more bursts, or an RSSI that is
+ * not whole, spills the window to `signalSpill`.
  */
 interface SessionColumns {
   capacity: number;
@@ -121,13 +122,18 @@ interface SessionColumns {
   /** Bursts in the signal window (-1: met, no window). */
   signalLen: Int8Array;
   signalAtMs: Float64Array;
-  signalRssiDbm: Float64Array;
+  signalRssiDbm: Int16Array;
   signalSpill: Map<number, SignalWindow>;
 }
 
 const ORPHAN = 1;
 const SIGNAL_MET = 2;
 const SIGNAL_INLINE = 4;
+
+/** RSSI is whole dBm from every source we know: kept inline as Int16 when it is. */
+function isInt16(v: number): boolean {
+  return Number.isInteger(v) && v >= -32768 && v <= 32767;
+}
 const INITIAL_SLOTS = 1024;
 
 export interface SessionState {
@@ -199,7 +205,7 @@ function createColumns(n: number): SessionColumns {
     flags: new Uint8Array(n),
     signalLen: new Int8Array(n),
     signalAtMs: new Float64Array(n * SIGNAL_INLINE),
-    signalRssiDbm: new Float64Array(n * SIGNAL_INLINE),
+    signalRssiDbm: new Int16Array(n * SIGNAL_INLINE),
     signalSpill: new Map(),
   };
 }
@@ -487,13 +493,14 @@ function countSignal(
         c.signalLen[s] = -1;
         return;
       }
-      if (len < SIGNAL_INLINE) {
+      if (len < SIGNAL_INLINE && isInt16(rssiDbm)) {
         c.signalAtMs[base + len] = atMs;
         c.signalRssiDbm[base + len] = rssiDbm;
         c.signalLen[s] = len + 1;
         return;
       }
-      // A rule that needs more bursts than fit inline: the window moves out.
+      // A rule that needs more bursts than fit inline, or an RSSI Int16 would not keep exactly: the
+      // window moves out.
       window = {
         atMs: Array.from(c.signalAtMs.subarray(base, base + len)),
         rssiDbm: Array.from(c.signalRssiDbm.subarray(base, base + len)),
@@ -667,7 +674,7 @@ export function restoreSession(state: SessionState, device: string, o: OpenSessi
   c.signalLen[s] = -1;
   if (o.signal !== undefined) {
     const n = o.signal.atMs.length;
-    if (n <= SIGNAL_INLINE) {
+    if (n <= SIGNAL_INLINE && o.signal.rssiDbm.every(isInt16)) {
       c.signalAtMs.set(o.signal.atMs, s * SIGNAL_INLINE);
       c.signalRssiDbm.set(o.signal.rssiDbm, s * SIGNAL_INLINE);
       c.signalLen[s] = n;
