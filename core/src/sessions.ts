@@ -96,7 +96,8 @@ export interface OpenSession {
 /**
  * Open sessions as slots with typed-array columns (issue 4: memory per device), like the engine's
  * devices (device-table.ts). The visitor rule's signal window keeps its first SIGNAL_INLINE bursts
- * in the columns; a rule that needs more spills to `signalSpill`.
+ * in the columns (times as whole ms after the visit's start, RSSI as whole dBm); a rule that needs
+ * more bursts, or a value that does not fit, spills the window to `signalSpill`.
  */
 interface SessionColumns {
   capacity: number;
@@ -120,14 +121,25 @@ interface SessionColumns {
   flags: Uint8Array;
   /** Bursts in the signal window (-1: met, no window). */
   signalLen: Int8Array;
-  signalAtMs: Float64Array;
-  signalRssiDbm: Float64Array;
+  /** Burst times as ms after the visit's start. */
+  signalAtMs: Int32Array;
+  signalRssiDbm: Int16Array;
   signalSpill: Map<number, SignalWindow>;
 }
 
 const ORPHAN = 1;
 const SIGNAL_MET = 2;
 const SIGNAL_INLINE = 4;
+
+/** RSSI is whole dBm from every source we know: kept inline as Int16 when it is. */
+function isInt16(v: number): boolean {
+  return Number.isInteger(v) && v >= -32768 && v <= 32767;
+}
+
+/** Times are whole ms: kept inline as Int32 offsets from the visit's start (24 days) when they are. */
+function isInt32(v: number): boolean {
+  return Number.isInteger(v) && v >= -2147483648 && v <= 2147483647;
+}
 const INITIAL_SLOTS = 1024;
 
 export interface SessionState {
@@ -198,8 +210,8 @@ function createColumns(n: number): SessionColumns {
     stayLastMs: new Float64Array(n),
     flags: new Uint8Array(n),
     signalLen: new Int8Array(n),
-    signalAtMs: new Float64Array(n * SIGNAL_INLINE),
-    signalRssiDbm: new Float64Array(n * SIGNAL_INLINE),
+    signalAtMs: new Int32Array(n * SIGNAL_INLINE),
+    signalRssiDbm: new Int16Array(n * SIGNAL_INLINE),
     signalSpill: new Map(),
   };
 }
@@ -468,10 +480,12 @@ function countSignal(
   if (window === undefined) {
     const n = c.signalLen[s]!;
     const base = s * SIGNAL_INLINE;
+    const originMs = c.visitStartMs[s]!;
     let drop = 0;
     while (
       drop < n &&
-      (atMs - c.signalAtMs[base + drop]! > rule.windowMs || c.signalRssiDbm[base + drop]! < rule.firstRssiDbm)
+      (atMs - (originMs + c.signalAtMs[base + drop]!) > rule.windowMs ||
+        c.signalRssiDbm[base + drop]! < rule.firstRssiDbm)
     ) {
       drop++;
     }
@@ -487,15 +501,16 @@ function countSignal(
         c.signalLen[s] = -1;
         return;
       }
-      if (len < SIGNAL_INLINE) {
-        c.signalAtMs[base + len] = atMs;
+      if (len < SIGNAL_INLINE && isInt16(rssiDbm) && isInt32(atMs - originMs)) {
+        c.signalAtMs[base + len] = atMs - originMs;
         c.signalRssiDbm[base + len] = rssiDbm;
         c.signalLen[s] = len + 1;
         return;
       }
-      // A rule that needs more bursts than fit inline: the window moves out.
+      // A rule that needs more bursts than fit inline, or an RSSI Int16 would not keep exactly: the
+      // window moves out.
       window = {
-        atMs: Array.from(c.signalAtMs.subarray(base, base + len)),
+        atMs: Array.from(c.signalAtMs.subarray(base, base + len), (ms) => originMs + ms),
         rssiDbm: Array.from(c.signalRssiDbm.subarray(base, base + len)),
       };
       window.atMs.push(atMs);
@@ -635,7 +650,7 @@ export function openSessions(state: SessionState): [string, OpenSession][] {
             : n < 0
               ? undefined
               : {
-                  atMs: Array.from(c.signalAtMs.subarray(base, base + n)),
+                  atMs: Array.from(c.signalAtMs.subarray(base, base + n), (ms) => c.visitStartMs[s]! + ms),
                   rssiDbm: Array.from(c.signalRssiDbm.subarray(base, base + n)),
                 },
         tailMs: c.tailMs[s]!,
@@ -667,8 +682,15 @@ export function restoreSession(state: SessionState, device: string, o: OpenSessi
   c.signalLen[s] = -1;
   if (o.signal !== undefined) {
     const n = o.signal.atMs.length;
-    if (n <= SIGNAL_INLINE) {
-      c.signalAtMs.set(o.signal.atMs, s * SIGNAL_INLINE);
+    if (
+      n <= SIGNAL_INLINE &&
+      o.signal.rssiDbm.every(isInt16) &&
+      o.signal.atMs.every((ms) => isInt32(ms - o.visitStartMs))
+    ) {
+      c.signalAtMs.set(
+        o.signal.atMs.map((ms) => ms - o.visitStartMs),
+        s * SIGNAL_INLINE,
+      );
       c.signalRssiDbm.set(o.signal.rssiDbm, s * SIGNAL_INLINE);
       c.signalLen[s] = n;
     } else {

@@ -17,7 +17,8 @@ import {
   type SessionOptions,
   watchMinute,
 } from '../../core/src/sessions.ts';
-import { DEFAULT_VISITOR_RULE } from '../../core/src/visitor-rule.ts';
+import { countSignalBurst, DEFAULT_VISITOR_RULE, type SignalWindow } from '../../core/src/visitor-rule.ts';
+import { createRng } from '../../simulators/src/rng.ts';
 
 const T0 = Date.UTC(2026, 10, 21, 10, 0, 0);
 const MIN = 60_000;
@@ -257,6 +258,29 @@ describe('linkDevice, passers-by and coverage', () => {
       observeBurst(state, 'd', zone, T0 + t, rssi, lax, 10_000);
     expireSessions(state, T0 + 60 * MIN, lax);
     expect(drainClosed(state).visits.map((v) => v.passerBy)).toEqual([false]);
+  });
+
+  it('classes a visit as visitor-rule.ts does, whether its signal window fits inline or not', () => {
+    // Sessions keep up to four bursts of the window inline, as whole dBm; a stricter rule or an
+    // RSSI that is not whole takes the other path. Both must agree with countSignalBurst.
+    const rng = createRng(7);
+    for (let run = 0; run < 2_000; run++) {
+      const rule = { ...DEFAULT_VISITOR_RULE, minBursts: 2 + (run % 7), windowMs: 3 * MIN, minInsideMs: 0 };
+      const options: SessionOptions = { ...OUTSIDE, visitor: rule };
+      const fractional = run % 3 === 0;
+      const window: SignalWindow = { atMs: [], rssiDbm: [] };
+      let met = false;
+      const state = createSessionState();
+      let t = 0;
+      for (let b = 0; b < 20; b++) {
+        t += Math.floor(rng.next() * 80_000);
+        const rssi = -73 - Math.floor(rng.next() * 8) - (fractional ? 0.5 : 0);
+        if (!met) met = countSignalBurst(window, T0 + t, rssi, rule);
+        observeBurst(state, 'd', 'shop', T0 + t, rssi, options, 10_000);
+      }
+      expireSessions(state, T0 + 120 * MIN, options);
+      expect(drainClosed(state).visits.map((v) => v.passerBy)).toEqual([!met]);
+    }
   });
 
   it('an inferred burst places a stay but counts no burst', () => {
