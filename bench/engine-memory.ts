@@ -94,7 +94,7 @@ export function benchEngineMemory(
   advanceClock(state, startMs + ARRIVALS_MS + BURSTS * BURST_GAP_MS + 75_000);
   tick();
   const bytes = liveBytes() - base;
-  const tracked = Math.min(state.devices.index.size, state.sessions.devices.size);
+  const tracked = Math.min(state.devices.size, state.sessions.open);
   // BENCH_MEMORY_PARTS=1: what each part of the state holds, per device (dropped one after another).
   if (process.env.BENCH_MEMORY_PARTS === '1') {
     const st = state as unknown as Record<string, unknown>;

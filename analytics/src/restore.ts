@@ -72,6 +72,6 @@ export async function restoreMall(
     checkpointBytes: loaded.bytes,
     fromMs,
     replayedSightings: replayed,
-    openVisits: state.sessions.devices.size,
+    openVisits: state.sessions.open,
   };
 }

@@ -1,3 +1,10 @@
+import {
+  acquirePseudonym,
+  findPseudonym,
+  type PseudonymTable,
+  pseudonymText,
+  releasePseudonym,
+} from './pseudonym-table.ts';
 import { createZoneTrack, type ZoneTrack } from './zone-estimator.ts';
 
 // The occupancy engine's devices as integer slots with typed-array columns (issue 4: ≤ 300 B of
@@ -28,10 +35,14 @@ export interface BurstRecord {
 }
 
 export interface DeviceTable {
-  /** Pseudonym → slot. */
-  index: Map<string, number>;
-  /** Slot → pseudonym ('' when free). */
-  ids: string[];
+  /** Pseudonyms interned (shared with the sessions): each device slot holds its id. */
+  names: PseudonymTable;
+  /** Slot → pseudonym id (-1 when free). */
+  pid: Int32Array;
+  /** Pseudonym id → slot (-1: no device; beyond the length: none either). */
+  slotOf: Int32Array;
+  /** Devices in slots. */
+  size: number;
   /** Slots in use or quarantined, and the columns' length. */
   used: number;
   capacity: number;
@@ -80,11 +91,13 @@ const INITIAL_SLOTS = 1024;
  */
 const SPARE_RECORDS = 4096;
 
-export function createDeviceTable(): DeviceTable {
+export function createDeviceTable(names: PseudonymTable): DeviceTable {
   const n = INITIAL_SLOTS;
   return {
-    index: new Map(),
-    ids: [],
+    names,
+    pid: new Int32Array(n).fill(-1),
+    slotOf: new Int32Array(n).fill(-1),
+    size: 0,
     used: 0,
     capacity: n,
     free: [],
@@ -138,7 +151,26 @@ function grow(t: DeviceTable): void {
   t.firstLen = grown(t.firstLen, n);
   t.lastOff = grown(t.lastOff, n);
   t.lastLen = grown(t.lastLen, n);
+  const pid = new Int32Array(n).fill(-1);
+  pid.set(t.pid);
+  t.pid = pid;
   t.capacity = n;
+}
+
+/** The slot of the device `pseudonym` (-1: none). */
+export function findDevice(t: DeviceTable, pseudonym: string): number {
+  const id = findPseudonym(t.names, pseudonym);
+  return id < 0 || id >= t.slotOf.length ? -1 : t.slotOf[id]!;
+}
+
+/** The slot of the device whose pseudonym id is `id` (-1: none). */
+export function deviceOfPid(t: DeviceTable, id: number): number {
+  return id >= t.slotOf.length ? -1 : t.slotOf[id]!;
+}
+
+/** The pseudonym of the device in slot `d`. */
+export function deviceName(t: DeviceTable, d: number): string {
+  return pseudonymText(t.names, t.pid[d]!);
 }
 
 /** A slot for a new device, every column reset (no burst, no track, nothing decided). */
@@ -148,8 +180,17 @@ export function addDevice(t: DeviceTable, id: string, randomized: boolean): numb
     if (t.used === t.capacity) grow(t);
     d = t.used++;
   }
-  t.ids[d] = id;
-  t.index.set(id, d);
+  const p = acquirePseudonym(t.names, id);
+  if (p >= t.slotOf.length) {
+    let n = t.slotOf.length * 2;
+    while (n <= p) n *= 2;
+    const slotOf = new Int32Array(n).fill(-1);
+    slotOf.set(t.slotOf);
+    t.slotOf = slotOf;
+  }
+  t.pid[d] = p;
+  t.slotOf[p] = d;
+  t.size++;
   t.burstStartMs[d] = 0;
   t.lastSeenMs[d] = 0;
   t.lastStepMs[d] = Number.NaN;
@@ -178,8 +219,11 @@ export function removeDevice(
   burstQueueEnd: number,
   decisionQueueEnd: number,
 ): void {
-  t.index.delete(t.ids[d]!);
-  t.ids[d] = '';
+  const p = t.pid[d]!;
+  t.slotOf[p] = -1;
+  t.pid[d] = -1;
+  t.size--;
+  releasePseudonym(t.names, p);
   dropBurst(t, d);
   freeLink(t, t.firstOff[d]!, t.firstLen[d]!);
   freeLink(t, t.lastOff[d]!, t.lastLen[d]!);

@@ -12,7 +12,17 @@
 // (JSON has neither; the engine uses both: an unknown rhythm, a track's impossible states).
 
 import type { LinkerState } from './device-linker.ts';
-import { addDevice, burstOf, type DeviceTable, FED, readLink, storeLink, trackOf } from './device-table.ts';
+import {
+  addDevice,
+  burstOf,
+  type DeviceTable,
+  deviceName,
+  FED,
+  findDevice,
+  readLink,
+  storeLink,
+  trackOf,
+} from './device-table.ts';
 import type { Layout } from './layout.ts';
 import {
   createOccupancyState,
@@ -111,7 +121,7 @@ function snapshotDevice(t: DeviceTable, d: number): SnapshotDevice {
   const burst = b < 0 ? undefined : t.bursts[b]!;
   const k = t.track[d]!;
   return {
-    id: t.ids[d]!,
+    id: deviceName(t, d),
     zone: t.zone[d]!,
     burstStartMs: t.burstStartMs[d]!,
     lastSeenMs: t.lastSeenMs[d]!,
@@ -177,19 +187,27 @@ function restoreDevice(t: DeviceTable, s: SnapshotDevice): void {
   }
 }
 
+/** The slots holding a device, in slot order. */
+function liveSlots(t: DeviceTable): number[] {
+  const out: number[] = [];
+  for (let d = 0; d < t.used; d++) if (t.pid[d]! >= 0) out.push(d);
+  return out;
+}
+
 /** The state as plain data (a deep copy: the state may go on changing). */
 export function snapshotOccupancy(state: OccupancyState): OccupancySnapshot {
   const t = state.devices;
-  const live = (d: number) => t.index.get(t.ids[d]!) === d;
+  const live = (d: number) => t.pid[d]! >= 0;
   const burstQueue: [string, number][] = [];
   for (let i = state.burstHead; i < state.burstQueueDevice.length; i++) {
     const d = state.burstQueueDevice[i]!;
-    if (live(d)) burstQueue.push([t.ids[d]!, state.burstQueueStartMs[i]!]);
+    if (live(d)) burstQueue.push([deviceName(t, d), state.burstQueueStartMs[i]!]);
   }
   const decisionQueue: [string, number, number][] = [];
   for (let i = state.decisionHead; i < state.decisionQueueDevice.length; i++) {
     const d = state.decisionQueueDevice[i]!;
-    if (live(d)) decisionQueue.push([t.ids[d]!, state.decisionQueueMs[i]!, state.decisionQueueRssiDbm[i]!]);
+    if (live(d))
+      decisionQueue.push([deviceName(t, d), state.decisionQueueMs[i]!, state.decisionQueueRssiDbm[i]!]);
   }
   const s = state.sessions;
   const linker = state.linker;
@@ -204,7 +222,7 @@ export function snapshotOccupancy(state: OccupancyState): OccupancySnapshot {
     lastAppliedHeardMs: state.lastAppliedHeardMs,
     pending: state.pending.map((p) => ({ ...p })),
     pendingSorted: state.pendingSorted,
-    devices: [...t.index.values()].map((d) => snapshotDevice(t, d)),
+    devices: liveSlots(t).map((d) => snapshotDevice(t, d)),
     burstQueue,
     decisionQueue,
     finalQueue: state.finalQueue.slice(state.finalHead),
@@ -265,8 +283,8 @@ export function restoreOccupancy(
   state.pendingSorted = snapshot.pendingSorted;
   for (const d of snapshot.devices) restoreDevice(state.devices, d);
   const deviceOf = (id: string) => {
-    const d = state.devices.index.get(id);
-    if (d === undefined) throw new SnapshotMismatchError(`queued device ${id} is not in the snapshot`);
+    const d = findDevice(state.devices, id);
+    if (d < 0) throw new SnapshotMismatchError(`queued device ${id} is not in the snapshot`);
     return d;
   };
   for (const [id, startMs] of snapshot.burstQueue) {

@@ -51,8 +51,10 @@ import {
   burstOf,
   createDeviceTable,
   type DeviceTable,
+  deviceName,
   dropBurst,
   FED,
+  findDevice,
   freeLink,
   MAPPED,
   pendingSteps,
@@ -66,6 +68,7 @@ import {
   trackOf,
 } from './device-table.ts';
 import type { Layout } from './layout.ts';
+import { createPseudonymTable } from './pseudonym-table.ts';
 import { createRadioMap, type RadioMap, type RadioMapOptions } from './radio-map.ts';
 import {
   coveredAt,
@@ -78,6 +81,7 @@ import {
   type SessionOptions,
   type SessionState,
   sessionLimitMs,
+  sessionOfDevice,
   stayBurstsOf,
   stayZoneOf,
   visitLastMsOf,
@@ -237,6 +241,7 @@ export function createOccupancyState(
     layout === undefined
       ? undefined
       : new Set(zones.filter((z) => z.kind === 'outside' || z.kind === 'entrance').map((z) => z.id));
+  const names = createPseudonymTable();
   return {
     sessionOptions: {
       silenceBridgeMs: SILENCE_BRIDGE_MS,
@@ -247,7 +252,7 @@ export function createOccupancyState(
       visitor: visitorRuleWith(options.visitor),
     },
     options: { ...options },
-    devices: createDeviceTable(),
+    devices: createDeviceTable(names),
     pending: [],
     pendingSorted: true,
     appliedToMs: 0,
@@ -255,7 +260,7 @@ export function createOccupancyState(
     minuteStartMs: undefined,
     newestMs: 0,
     lastAppliedHeardMs: 0,
-    sessions: createSessionState(),
+    sessions: createSessionState(names),
     burstQueueDevice: [],
     burstQueueStartMs: [],
     burstHead: 0,
@@ -321,7 +326,7 @@ function feedBurst(state: OccupancyState, d: number): void {
     t.lastOff[d] = storeLink(t, burst.zones, burst.rssiDbm, burst.count);
     t.lastLen[d] = burst.count;
     const retainMs = state.linkerOptions.maxGapMs + state.estimator.lagMs + 2 * BURST_WINDOW_MS;
-    noteRandomizedBurst(state.linker, t.ids[d]!, startMs, retainMs);
+    noteRandomizedBurst(state.linker, deviceName(t, d), startMs, retainMs);
   }
   let peakDbm = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < burst.count; i++) if (burst.rssiDbm[i]! > peakDbm) peakDbm = burst.rssiDbm[i]!;
@@ -341,7 +346,7 @@ function decideStep(state: OccupancyState, d: number, stepMs: number, rssiDbm: n
   // A step already decided, or a device since forgotten, has nothing waiting.
   if (k < 0 || t.tracks[k]!.stepMs[0] !== stepMs) return;
   const track = t.tracks[k]!;
-  const device = t.ids[d]!;
+  const device = t.pid[d]!;
   let fromZone = track.rootZone;
   let fromMs = track.rootMs;
   const zone = decideOldest(track, state.graph, state.estimator);
@@ -350,18 +355,18 @@ function decideStep(state: OccupancyState, d: number, stepMs: number, rssiDbm: n
   const gapMs = t.gapMs[d]!;
   const sessions = state.sessions;
   let orphan = false;
-  if (randomized && !sessions.devices.has(device)) {
+  if (randomized && sessionOfDevice(sessions, device) < 0) {
     const successor = state.successor;
-    successor.device = device;
+    successor.device = deviceName(t, d);
     successor.firstMs = stepMs;
     successor.firstZone = zone;
     successor.gapMs = gapMs;
     readLink(t, t.firstOff[d]!, t.firstLen[d]!, successor.zones, successor.rssiDbm);
     const view = state.candidate; // one object, refilled per candidate: the linker keeps none
     const link = findPredecessor(state.linker, state.graph, state.linkerOptions, successor, (c, atMs) => {
-      const p = t.index.get(c);
-      if (p === undefined || (t.flags[p]! & RANDOMIZED) === 0 || t.lastStepMs[p] !== atMs) return undefined;
-      if (!sessions.devices.has(c)) return undefined;
+      const p = findDevice(t, c);
+      if (p < 0 || (t.flags[p]! & RANDOMIZED) === 0 || t.lastStepMs[p] !== atMs) return undefined;
+      if (sessionOfDevice(sessions, t.pid[p]!) < 0) return undefined;
       view.device = c;
       view.lastStepMs = atMs;
       view.lastZone = t.rootZone[p]!;
@@ -374,8 +379,8 @@ function decideStep(state: OccupancyState, d: number, stepMs: number, rssiDbm: n
   }
   const zoneId = state.graph.ids[zone]!;
   const rhythmMs = Number.isNaN(gapMs) ? UNKNOWN_GAP_MS : gapMs;
-  const session = sessions.devices.get(device);
-  if (session !== undefined && wouldContinue(sessions, device, zoneId, stepMs, state.sessionOptions)) {
+  const session = sessionOfDevice(sessions, device);
+  if (session >= 0 && wouldContinue(sessions, device, zoneId, stepMs, state.sessionOptions)) {
     if (fromZone < 0) {
       // Forgotten here during a long silence (or a rotated MAC's first burst): the walk starts
       // where its visit was last placed.
@@ -384,15 +389,15 @@ function decideStep(state: OccupancyState, d: number, stepMs: number, rssiDbm: n
     }
     walkBetween(state, device, fromZone, fromMs, zone, stepMs);
   } else if (!orphan) {
-    if (session !== undefined) endVisit(sessions, device, state.sessionOptions);
+    if (session >= 0) endVisit(sessions, device, state.sessionOptions);
     walkIn(state, device, zone, stepMs, Math.round(rhythmMs * TAIL_GAP_SHARE));
   }
   let tailMs = Math.round(rhythmMs * TAIL_GAP_SHARE);
-  const stay = sessions.devices.get(device);
+  const stay = sessionOfDevice(sessions, device);
   if (
     !randomized &&
     state.graph.transit[zone] !== 1 &&
-    stay !== undefined &&
+    stay >= 0 &&
     stayZoneOf(sessions, stay) === zoneId &&
     stayBurstsOf(sessions, stay) > 0
   ) {
@@ -417,7 +422,7 @@ function stayOnMs(state: OccupancyState): number {
  */
 function walkBetween(
   state: OccupancyState,
-  device: string,
+  device: number,
   fromZone: number,
   fromMs: number,
   toZone: number,
@@ -456,7 +461,7 @@ function walkBetween(
  * zone per WALK_MS_PER_ZONE; one first heard where people arrive was there for about half a probe
  * interval already (`headMs`).
  */
-function walkIn(state: OccupancyState, device: string, zone: number, atMs: number, headMs: number): void {
+function walkIn(state: OccupancyState, device: number, zone: number, atMs: number, headMs: number): void {
   const graph = state.graph;
   const entry = graph.arrival[zone] === 1 ? -1 : nearestEntry(graph, zone);
   if (entry < 0) {
@@ -516,7 +521,7 @@ export function applySighting(
   const zone = zoneIndex(state.graph, zoneId);
   const sensor = sensorId === undefined ? -1 : (state.radioMap?.sensorIndex.get(sensorId) ?? -1);
   const t = state.devices;
-  let d = t.index.get(device) ?? -1;
+  let d = findDevice(t, device);
   let started = false;
   if (d >= 0 && heardAtMs - t.lastSeenMs[d]! > forgetAfterMs(state) && forgettable(t, d)) {
     // Silent long enough to be evicted: start afresh whether or not `evictAbsent` ran yet, so
@@ -646,8 +651,8 @@ export function evictAbsent(state: OccupancyState, atMs: number): number {
   const keepMs = forgetAfterMs(state);
   const t = state.devices;
   let dropped = 0;
-  for (const d of t.index.values()) {
-    if (atMs - t.lastSeenMs[d]! > keepMs && forgettable(t, d)) {
+  for (let d = 0; d < t.used; d++) {
+    if (t.pid[d]! >= 0 && atMs - t.lastSeenMs[d]! > keepMs && forgettable(t, d)) {
       removeDevice(t, d, state.burstQueueDevice.length, state.decisionQueueDevice.length);
       dropped++;
     }

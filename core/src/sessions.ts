@@ -28,6 +28,15 @@
 // closing over a watched instant (`watchMinute`) are counted there for the final minute rows.
 
 import {
+  acquirePseudonym,
+  createPseudonymTable,
+  findPseudonym,
+  type PseudonymTable,
+  pseudonymText,
+  releasePseudonym,
+  retainPseudonym,
+} from './pseudonym-table.ts';
+import {
   countSignalBurst,
   DEFAULT_VISITOR_RULE,
   type SignalWindow,
@@ -103,8 +112,13 @@ interface SessionColumns {
   capacity: number;
   used: number;
   free: number[];
-  visitDevice: string[];
-  stayDevice: string[];
+  /** Pseudonym ids (pseudonym-table.ts), each held: the device heard, the visit's first, the stay's. */
+  key: Int32Array;
+  visitDevice: Int32Array;
+  stayDevice: Int32Array;
+  /** Open slots in the order they expire in (a list: -1 ends it). */
+  next: Int32Array;
+  prev: Int32Array;
   stayZone: Int32Array;
   visitDevices: Int32Array;
   doubtfulLinks: Int32Array;
@@ -143,8 +157,14 @@ function isInt32(v: number): boolean {
 const INITIAL_SLOTS = 1024;
 
 export interface SessionState {
-  /** Open sessions by the device currently heard → slot (insertion order: the order visits expire in). */
-  devices: Map<string, number>;
+  /** Pseudonyms interned (shared with the engine's device table). */
+  names: PseudonymTable;
+  /** Pseudonym id of the device currently heard → its open session's slot (-1: none; beyond the length: none). */
+  sessionOf: Int32Array;
+  /** Open sessions, and the first and last in the order visits expire in (-1: none). */
+  open: number;
+  head: number;
+  tail: number;
   cols: SessionColumns;
   /** Zone ids met, by index (stays hold the index). */
   zoneIds: string[];
@@ -193,8 +213,11 @@ function createColumns(n: number): SessionColumns {
     capacity: n,
     used: 0,
     free: [],
-    visitDevice: [],
-    stayDevice: [],
+    key: new Int32Array(n),
+    visitDevice: new Int32Array(n),
+    stayDevice: new Int32Array(n),
+    next: new Int32Array(n),
+    prev: new Int32Array(n),
     stayZone: new Int32Array(n),
     visitDevices: new Int32Array(n),
     doubtfulLinks: new Int32Array(n),
@@ -217,6 +240,11 @@ function createColumns(n: number): SessionColumns {
 }
 
 const TYPED_COLUMNS = [
+  'key',
+  'visitDevice',
+  'stayDevice',
+  'next',
+  'prev',
   'stayZone',
   'visitDevices',
   'doubtfulLinks',
@@ -244,9 +272,16 @@ function grow(c: SessionColumns): void {
   c.capacity = n;
 }
 
-export function createSessionState(): SessionState {
+/** A device: its pseudonym, or its id in the state's pseudonym table. */
+export type DeviceRef = string | number;
+
+export function createSessionState(names: PseudonymTable = createPseudonymTable()): SessionState {
   return {
-    devices: new Map(),
+    names,
+    sessionOf: new Int32Array(1024).fill(-1),
+    open: 0,
+    head: -1,
+    tail: -1,
     cols: createColumns(INITIAL_SLOTS),
     zoneIds: [],
     zoneIndex: new Map(),
@@ -268,24 +303,95 @@ function zoneOf(state: SessionState, zoneId: string): number {
   return z;
 }
 
-function openSlot(state: SessionState, device: string): number {
+/** The pseudonym id of `device` (-1: not interned: nothing holds it). */
+function pidOf(state: SessionState, device: DeviceRef): number {
+  return typeof device === 'number' ? device : findPseudonym(state.names, device);
+}
+
+/** The pseudonym id of `device`, with one more holder. */
+function holdPid(state: SessionState, device: DeviceRef): number {
+  if (typeof device === 'string') return acquirePseudonym(state.names, device);
+  retainPseudonym(state.names, device);
+  return device;
+}
+
+/** The open session's slot of `device` (-1: none). */
+export function sessionOfDevice(state: SessionState, device: DeviceRef): number {
+  const p = pidOf(state, device);
+  return p < 0 || p >= state.sessionOf.length ? -1 : state.sessionOf[p]!;
+}
+
+function setSessionOf(state: SessionState, p: number, s: number): void {
+  if (p >= state.sessionOf.length) {
+    let n = state.sessionOf.length * 2;
+    while (n <= p) n *= 2;
+    const bigger = new Int32Array(n).fill(-1);
+    bigger.set(state.sessionOf);
+    state.sessionOf = bigger;
+  }
+  state.sessionOf[p] = s;
+}
+
+function append(state: SessionState, s: number): void {
+  const c = state.cols;
+  c.prev[s] = state.tail;
+  c.next[s] = -1;
+  if (state.tail >= 0) c.next[state.tail] = s;
+  else state.head = s;
+  state.tail = s;
+}
+
+function unlink(state: SessionState, s: number): void {
+  const c = state.cols;
+  const p = c.prev[s]!;
+  const n = c.next[s]!;
+  if (p >= 0) c.next[p] = n;
+  else state.head = n;
+  if (n >= 0) c.prev[n] = p;
+  else state.tail = p;
+}
+
+/** A slot for `device`'s new session, last in the order; its visit and stay devices set to it. */
+function openSlot(state: SessionState, device: DeviceRef): number {
   const c = state.cols;
   let s = c.free.pop();
   if (s === undefined) {
     if (c.used === c.capacity) grow(c);
     s = c.used++;
   }
-  state.devices.set(device, s);
+  const p = holdPid(state, device);
+  c.key[s] = p;
+  setSessionOf(state, p, s);
+  retainPseudonym(state.names, p);
+  c.visitDevice[s] = p;
+  retainPseudonym(state.names, p);
+  c.stayDevice[s] = p;
+  append(state, s);
+  state.open++;
   return s;
 }
 
-function closeSlot(state: SessionState, device: string, s: number): void {
-  state.devices.delete(device);
+function closeSlot(state: SessionState, s: number): void {
   const c = state.cols;
-  c.visitDevice[s] = '';
-  c.stayDevice[s] = '';
+  const names = state.names;
+  state.sessionOf[c.key[s]!] = -1;
+  releasePseudonym(names, c.key[s]!);
+  releasePseudonym(names, c.visitDevice[s]!);
+  releasePseudonym(names, c.stayDevice[s]!);
+  unlink(state, s);
+  state.open--;
   c.signalSpill.delete(s);
   c.free.push(s);
+}
+
+/** Sets the device the open stay in slot `s` is heard from. */
+function setStayDevice(state: SessionState, s: number, p: number): void {
+  const c = state.cols;
+  const old = c.stayDevice[s]!;
+  if (old === p) return;
+  retainPseudonym(state.names, p);
+  c.stayDevice[s] = p;
+  releasePseudonym(state.names, old);
 }
 
 function closeStay(state: SessionState, s: number, endMs: number, options: SessionOptions): void {
@@ -302,21 +408,21 @@ function closeStay(state: SessionState, s: number, endMs: number, options: Sessi
     }
   }
   state.closedStays.push({
-    device: c.stayDevice[s]!,
+    device: pseudonymText(state.names, c.stayDevice[s]!),
     zoneId,
     startMs: stayStartMs,
     endMs,
     bursts: c.stayBursts[s]!,
-    visitDevice: c.visitDevice[s]!,
+    visitDevice: pseudonymText(state.names, c.visitDevice[s]!),
   });
 }
 
-function closeVisit(state: SessionState, device: string, s: number, options: SessionOptions): void {
+function closeVisit(state: SessionState, s: number, options: SessionOptions): void {
   const c = state.cols;
   closeStay(state, s, c.stayLastMs[s]! + c.tailMs[s]!, options);
   const insideMs = c.insideMs[s]!;
   state.closedVisits.push({
-    device: c.visitDevice[s]!,
+    device: pseudonymText(state.names, c.visitDevice[s]!),
     startMs: c.visitStartMs[s]!,
     endMs: c.visitLastMs[s]! + c.tailMs[s]!,
     stays: c.visitStays[s]!,
@@ -328,7 +434,7 @@ function closeVisit(state: SessionState, device: string, s: number, options: Ses
       (c.flags[s]! & SIGNAL_MET) === 0 || insideMs < (options.visitor ?? DEFAULT_VISITOR_RULE).minInsideMs,
     orphan: (c.flags[s]! & ORPHAN) !== 0,
   });
-  closeSlot(state, device, s);
+  closeSlot(state, s);
 }
 
 /**
@@ -339,7 +445,7 @@ function closeVisit(state: SessionState, device: string, s: number, options: Ses
  */
 export function observeBurst(
   state: SessionState,
-  device: string,
+  device: DeviceRef,
   zoneId: string,
   atMs: number,
   rssiDbm: number,
@@ -347,18 +453,17 @@ export function observeBurst(
   tailMs = 0,
   inferred = false,
 ): void {
-  let s = state.devices.get(device);
-  if (s !== undefined && !inferred && !continuesVisit(state, s, zoneId, atMs, options)) {
-    closeVisit(state, device, s, options);
-    s = undefined;
+  let s = sessionOfDevice(state, device);
+  if (s >= 0 && !inferred && !continuesVisit(state, s, zoneId, atMs, options)) {
+    closeVisit(state, s, options);
+    s = -1;
   }
   const bursts = inferred ? 0 : 1;
   const c = state.cols;
   const zone = zoneOf(state, zoneId);
-  if (s === undefined) {
+  if (s < 0) {
     if (atMs < state.oldestLastMs) state.oldestLastMs = atMs;
     s = openSlot(state, device);
-    c.visitDevice[s] = device;
     c.visitDevices[s] = 1;
     c.doubtfulLinks[s] = 0;
     c.insideMs[s] = 0;
@@ -370,7 +475,6 @@ export function observeBurst(
     c.visitLastMs[s] = atMs;
     c.visitStays[s] = 1;
     c.visitBursts[s] = bursts;
-    c.stayDevice[s] = device;
     c.stayZone[s] = zone;
     c.stayStartMs[s] = atMs;
     c.stayLastMs[s] = atMs;
@@ -385,7 +489,8 @@ export function observeBurst(
   }
   c.visitLastMs[s] = atMs;
   c.visitBursts[s]! += bursts;
-  if (zone === c.stayZone[s] && c.stayDevice[s] === device) {
+  const p = c.key[s]!;
+  if (zone === c.stayZone[s] && c.stayDevice[s] === p) {
     c.stayLastMs[s] = atMs;
     c.stayBursts[s]! += bursts;
     return;
@@ -393,7 +498,7 @@ export function observeBurst(
   const boundaryMs = stayBoundaryMs(state.zoneIds[c.stayZone[s]!]!, c.stayLastMs[s]!, zoneId, atMs, options);
   closeStay(state, s, boundaryMs, options);
   c.visitStays[s]!++;
-  c.stayDevice[s] = device;
+  setStayDevice(state, s, p);
   c.stayZone[s] = zone;
   c.stayStartMs[s] = boundaryMs;
   c.stayLastMs[s] = atMs;
@@ -440,16 +545,16 @@ function continuesVisit(
 /** The open visit of `device` would go on with a burst in `zoneId` at `atMs` (see `continuesVisit`). */
 export function wouldContinue(
   state: SessionState,
-  device: string,
+  device: DeviceRef,
   zoneId: string,
   atMs: number,
   options: SessionOptions,
 ): boolean {
-  const s = state.devices.get(device);
-  return s !== undefined && continuesVisit(state, s, zoneId, atMs, options);
+  const s = sessionOfDevice(state, device);
+  return s >= 0 && continuesVisit(state, s, zoneId, atMs, options);
 }
 
-/** The zone of the open stay in session slot `s` (a value of `state.devices`). */
+/** The zone of the open stay in session slot `s` (see `sessionOfDevice`). */
 export function stayZoneOf(state: SessionState, s: number): string {
   return state.zoneIds[state.cols.stayZone[s]!]!;
 }
@@ -562,16 +667,24 @@ function stayBoundaryMs(
  */
 export function linkDevice(
   state: SessionState,
-  predecessor: string,
-  successor: string,
+  predecessor: DeviceRef,
+  successor: DeviceRef,
   doubtful: boolean,
 ): boolean {
-  const s = state.devices.get(predecessor);
-  if (s === undefined || state.devices.has(successor)) return false;
-  state.devices.delete(predecessor);
-  state.cols.visitDevices[s]!++;
-  if (doubtful) state.cols.doubtfulLinks[s]!++;
-  state.devices.set(successor, s);
+  const s = sessionOfDevice(state, predecessor);
+  if (s < 0 || sessionOfDevice(state, successor) >= 0) return false;
+  const c = state.cols;
+  const old = c.key[s]!;
+  state.sessionOf[old] = -1;
+  const p = holdPid(state, successor);
+  c.key[s] = p;
+  setSessionOf(state, p, s);
+  releasePseudonym(state.names, old);
+  c.visitDevices[s]!++;
+  if (doubtful) c.doubtfulLinks[s]!++;
+  // As a Map's delete and set: the session goes last in the order.
+  unlink(state, s);
+  append(state, s);
   return true;
 }
 
@@ -589,7 +702,7 @@ export function coveredAt(state: SessionState, atMs: number): Map<string, number
   const counts = state.coverage.get(atMs) ?? new Map<string, number>();
   state.coverage.delete(atMs);
   const c = state.cols;
-  for (const s of state.devices.values()) {
+  for (let s = state.head; s >= 0; s = c.next[s]!) {
     if (c.stayStartMs[s]! <= atMs) {
       const zoneId = state.zoneIds[c.stayZone[s]!]!;
       counts.set(zoneId, (counts.get(zoneId) ?? 0) + 1);
@@ -599,15 +712,15 @@ export function coveredAt(state: SessionState, atMs: number): Map<string, number
 }
 
 /** Marks the device's open visit as an orphan (see `Visit.orphan`). */
-export function markOrphan(state: SessionState, device: string): void {
-  const s = state.devices.get(device);
-  if (s !== undefined) state.cols.flags[s]! |= ORPHAN;
+export function markOrphan(state: SessionState, device: DeviceRef): void {
+  const s = sessionOfDevice(state, device);
+  if (s >= 0) state.cols.flags[s]! |= ORPHAN;
 }
 
 /** Closes the open visit of `device`, if any, as silence would. */
-export function endVisit(state: SessionState, device: string, options: SessionOptions): void {
-  const s = state.devices.get(device);
-  if (s !== undefined) closeVisit(state, device, s, options);
+export function endVisit(state: SessionState, device: DeviceRef, options: SessionOptions): void {
+  const s = sessionOfDevice(state, device);
+  if (s >= 0) closeVisit(state, s, options);
 }
 
 /**
@@ -618,9 +731,10 @@ export function expireSessions(state: SessionState, watermarkMs: number, options
   if (watermarkMs - state.oldestLastMs <= options.visitIdleMs) return; // nothing can have expired
   let oldest = Number.POSITIVE_INFINITY;
   const c = state.cols;
-  for (const [device, s] of state.devices) {
+  for (let s = state.head, next = -1; s >= 0; s = next) {
+    next = c.next[s]!;
     const lastMs = c.visitLastMs[s]!;
-    if (watermarkMs - lastMs > silenceLimitMs(state, s, options)) closeVisit(state, device, s, options);
+    if (watermarkMs - lastMs > silenceLimitMs(state, s, options)) closeVisit(state, s, options);
     else if (lastMs < oldest) oldest = lastMs;
   }
   state.oldestLastMs = oldest;
@@ -630,14 +744,15 @@ export function expireSessions(state: SessionState, watermarkMs: number, options
 export function openSessions(state: SessionState): [string, OpenSession][] {
   const c = state.cols;
   const out: [string, OpenSession][] = [];
-  for (const [device, s] of state.devices) {
+  const names = state.names;
+  for (let s = state.head; s >= 0; s = c.next[s]!) {
     const spilled = c.signalSpill.get(s);
     const n = c.signalLen[s]!;
     const base = s * SIGNAL_INLINE;
     out.push([
-      device,
+      pseudonymText(names, c.key[s]!),
       {
-        visitDevice: c.visitDevice[s]!,
+        visitDevice: pseudonymText(names, c.visitDevice[s]!),
         visitDevices: c.visitDevices[s]!,
         doubtfulLinks: c.doubtfulLinks[s]!,
         insideMs: c.insideMs[s]!,
@@ -658,7 +773,7 @@ export function openSessions(state: SessionState): [string, OpenSession][] {
         visitLastMs: c.visitLastMs[s]!,
         visitStays: c.visitStays[s]!,
         visitBursts: c.visitBursts[s]!,
-        stayDevice: c.stayDevice[s]!,
+        stayDevice: pseudonymText(names, c.stayDevice[s]!),
         stayZoneId: state.zoneIds[c.stayZone[s]!]!,
         stayStartMs: c.stayStartMs[s]!,
         stayLastMs: c.stayLastMs[s]!,
@@ -673,7 +788,9 @@ export function openSessions(state: SessionState): [string, OpenSession][] {
 export function restoreSession(state: SessionState, device: string, o: OpenSession): void {
   const c = state.cols;
   const s = openSlot(state, device);
-  c.visitDevice[s] = o.visitDevice;
+  const visitDevice = acquirePseudonym(state.names, o.visitDevice);
+  releasePseudonym(state.names, c.visitDevice[s]!);
+  c.visitDevice[s] = visitDevice;
   c.visitDevices[s] = o.visitDevices;
   c.doubtfulLinks[s] = o.doubtfulLinks;
   c.insideMs[s] = o.insideMs;
@@ -703,7 +820,9 @@ export function restoreSession(state: SessionState, device: string, o: OpenSessi
   c.visitLastMs[s] = o.visitLastMs;
   c.visitStays[s] = o.visitStays;
   c.visitBursts[s] = o.visitBursts;
-  c.stayDevice[s] = o.stayDevice;
+  const stayDevice = acquirePseudonym(state.names, o.stayDevice);
+  releasePseudonym(state.names, c.stayDevice[s]!);
+  c.stayDevice[s] = stayDevice;
   c.stayZone[s] = zoneOf(state, o.stayZoneId);
   c.stayStartMs[s] = o.stayStartMs;
   c.stayLastMs[s] = o.stayLastMs;

@@ -79,7 +79,7 @@ describe('observeBurst → zone stays and visits', () => {
     const { stays, visits } = drainClosed(state);
     expect(stays.map((s) => [s.zoneId, s.startMs - T0, s.endMs - T0])).toEqual(expected.stays);
     expect(visits.map((v) => [v.startMs - T0, v.endMs - T0, v.stays])).toEqual(expected.visits);
-    expect(state.devices.size).toBe(0);
+    expect(state.open).toBe(0);
   });
 
   it('keeps an open visit open until the watermark is past the idle gap', () => {
