@@ -72,10 +72,15 @@ export interface DeviceTable {
   firstLen: Uint16Array;
   lastOff: Int32Array;
   lastLen: Uint16Array;
-  /** Pools: records lent by index; beyond SPARE_RECORDS free ones the records are let go. */
+  /**
+   * Pools: records lent by index, and the slot each is lent to (-1: free); beyond SPARE_RECORDS
+   * free ones the records are let go, and once most of a pool is free it is renumbered (`compacted`).
+   */
   bursts: (BurstRecord | undefined)[];
+  burstOwner: number[];
   burstFree: number[];
   tracks: (ZoneTrack | undefined)[];
+  trackOwner: number[];
   trackFree: number[];
   arenaZones: Int32Array;
   arenaRssiDbm: Float64Array;
@@ -119,8 +124,10 @@ export function createDeviceTable(names: PseudonymTable): DeviceTable {
     lastOff: new Int32Array(n),
     lastLen: new Uint16Array(n),
     bursts: [],
+    burstOwner: [],
     burstFree: [],
     tracks: [],
+    trackOwner: [],
     trackFree: [],
     arenaZones: new Int32Array(n),
     arenaRssiDbm: new Float64Array(n),
@@ -253,6 +260,7 @@ export function burstOf(t: DeviceTable, d: number): BurstRecord {
   let b = t.burst[d]!;
   if (b < 0) {
     b = t.burstFree.pop() ?? t.bursts.push(undefined) - 1;
+    t.burstOwner[b] = d;
     let r = t.bursts[b];
     if (r === undefined) {
       r = newBurst();
@@ -269,9 +277,49 @@ export function dropBurst(t: DeviceTable, d: number): void {
   const b = t.burst[d]!;
   if (b >= 0) {
     if (t.burstFree.length >= SPARE_RECORDS) t.bursts[b] = undefined;
+    t.burstOwner[b] = -1;
     t.burstFree.push(b);
     t.burst[d] = -1;
+    if (mostlyFree(t.burstFree.length, t.bursts.length)) {
+      [t.bursts, t.burstOwner, t.burstFree] = compacted(t.bursts, t.burstOwner, t.burst);
+    }
   }
+}
+
+/**
+ * A pool's arrays keep the length of its peak (every device with a track at once: 16 B per device
+ * and more, for ever). Once under a quarter of it is lent, and the free indices are many more than
+ * SPARE_RECORDS (the scan, O(pool), is paid for by the growth since the last one), it is renumbered.
+ */
+function mostlyFree(free: number, length: number): boolean {
+  return free > 4 * SPARE_RECORDS && free * 4 > length * 3;
+}
+
+/** The pool with its lent records renumbered from 0 (`column` follows), then up to SPARE_RECORDS free ones. */
+function compacted<R>(
+  records: (R | undefined)[],
+  owner: number[],
+  column: Int32Array,
+): [(R | undefined)[], number[], number[]] {
+  const keep: (R | undefined)[] = [];
+  const keepOwner: number[] = [];
+  const spare: R[] = [];
+  for (let i = 0; i < records.length; i++) {
+    const d = owner[i]!;
+    const r = records[i];
+    if (d >= 0) {
+      column[d] = keep.length;
+      keep.push(r);
+      keepOwner.push(d);
+    } else if (r !== undefined && spare.length < SPARE_RECORDS) spare.push(r);
+  }
+  const free: number[] = [];
+  for (const r of spare) {
+    free.push(keep.length);
+    keep.push(r);
+    keepOwner.push(-1);
+  }
+  return [keep, keepOwner, free];
 }
 
 function newBurst(): BurstRecord {
@@ -283,6 +331,7 @@ export function trackOf(t: DeviceTable, d: number): ZoneTrack {
   let k = t.track[d]!;
   if (k < 0) {
     k = t.trackFree.pop() ?? t.tracks.push(undefined) - 1;
+    t.trackOwner[k] = d;
     let track = t.tracks[k];
     if (track === undefined) {
       track = createZoneTrack();
@@ -306,8 +355,12 @@ export function settleTrack(t: DeviceTable, d: number): void {
   t.rootMs[d] = track.rootMs;
   if (track.stepMs.length === 0) {
     if (t.trackFree.length >= SPARE_RECORDS) t.tracks[k] = undefined;
+    t.trackOwner[k] = -1;
     t.trackFree.push(k);
     t.track[d] = -1;
+    if (mostlyFree(t.trackFree.length, t.tracks.length)) {
+      [t.tracks, t.trackOwner, t.trackFree] = compacted(t.tracks, t.trackOwner, t.track);
+    }
   }
 }
 
