@@ -25,7 +25,8 @@ export interface PseudonymTable {
   free: number[];
   /** Pseudonyms not 32 lowercase hex characters. */
   fallback: Map<string, number>;
-  fallbackText: Map<number, string>;
+  /** Their text by id (empty while every pseudonym is hex). */
+  fallbackText: (string | undefined)[];
 }
 
 const INITIAL_IDS = 1024;
@@ -41,7 +42,7 @@ export function createPseudonymTable(): PseudonymTable {
     capacity: INITIAL_IDS,
     free: [],
     fallback: new Map(),
-    fallbackText: new Map(),
+    fallbackText: [],
   };
 }
 
@@ -97,11 +98,15 @@ function rehash(t: PseudonymTable, size: number): void {
   t.slots = new Int32Array(size);
   const mask = size - 1;
   for (let id = 0; id < t.used; id++) {
-    if (t.refs[id] === 0 || t.fallbackText.has(id)) continue;
+    if (t.refs[id] === 0 || fallbackTextOf(t, id) !== undefined) continue;
     let i = homeOf(t, id);
     while (t.slots[i] !== 0) i = (i + 1) & mask;
     t.slots[i] = id + 1;
   }
+}
+
+function fallbackTextOf(t: PseudonymTable, id: number): string | undefined {
+  return id < t.fallbackText.length ? t.fallbackText[id] : undefined;
 }
 
 function newId(t: PseudonymTable): number {
@@ -135,7 +140,7 @@ export function acquirePseudonym(t: PseudonymTable, pseudonym: string): number {
     if (id === undefined) {
       id = newId(t);
       t.fallback.set(pseudonym, id);
-      t.fallbackText.set(id, pseudonym);
+      t.fallbackText[id] = pseudonym;
     }
     t.refs[id]!++;
     return id;
@@ -163,10 +168,10 @@ export function retainPseudonym(t: PseudonymTable, id: number): void {
 /** One holder less of `id`; with none left the id is freed. */
 export function releasePseudonym(t: PseudonymTable, id: number): void {
   if (--t.refs[id]! > 0) return;
-  const text = t.fallbackText.get(id);
+  const text = fallbackTextOf(t, id);
   if (text !== undefined) {
     t.fallback.delete(text);
-    t.fallbackText.delete(id);
+    t.fallbackText[id] = undefined;
   } else {
     const w = t.words;
     const o = id * 4;
@@ -192,7 +197,7 @@ export function releasePseudonym(t: PseudonymTable, id: number): void {
 
 /** The pseudonym of `id` as text. */
 export function pseudonymText(t: PseudonymTable, id: number): string {
-  const text = t.fallbackText.get(id);
+  const text = fallbackTextOf(t, id);
   if (text !== undefined) return text;
   const w = t.words;
   const o = id * 4;
