@@ -217,8 +217,8 @@ export function addDevice(t: DeviceTable, id: string, randomized: boolean): numb
 
 /**
  * Forgets the device in slot `d` (its burst handed on, its track empty). The slot is reused once
- * both queues have passed the lengths given (`releaseSlots`); the same device coming back may
- * take it again at once (`reviveDevice`).
+ * both queues have passed the lengths given (`releaseSlots`); the same device coming back before
+ * that takes a fresh slot (`addDevice`).
  */
 export function removeDevice(
   t: DeviceTable,
