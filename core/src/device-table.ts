@@ -1,5 +1,6 @@
 import {
   acquirePseudonym,
+  coverId,
   findPseudonym,
   type PseudonymTable,
   pseudonymText,
@@ -188,13 +189,7 @@ export function addDevice(t: DeviceTable, id: string, randomized: boolean): numb
     d = t.used++;
   }
   const p = acquirePseudonym(t.names, id);
-  if (p >= t.slotOf.length) {
-    let n = t.slotOf.length * 2;
-    while (n <= p) n *= 2;
-    const slotOf = new Int32Array(n).fill(-1);
-    slotOf.set(t.slotOf);
-    t.slotOf = slotOf;
-  }
+  t.slotOf = coverId(t.slotOf, p);
   t.pid[d] = p;
   t.slotOf[p] = d;
   t.size++;

@@ -208,3 +208,13 @@ export function pseudonymText(t: PseudonymTable, id: number): string {
     w[o + 3]!.toString(16).padStart(8, '0')
   );
 }
+
+/** `byId` long enough to hold `id` (doubled as needed; new entries -1): a column indexed by pseudonym id. */
+export function coverId(byId: Int32Array, id: number): Int32Array {
+  if (id < byId.length) return byId;
+  let n = byId.length * 2;
+  while (n <= id) n *= 2;
+  const bigger = new Int32Array(n).fill(-1);
+  bigger.set(byId);
+  return bigger;
+}

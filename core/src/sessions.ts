@@ -29,6 +29,7 @@
 
 import {
   acquirePseudonym,
+  coverId,
   createPseudonymTable,
   findPseudonym,
   type PseudonymTable,
@@ -322,13 +323,7 @@ export function sessionOfDevice(state: SessionState, device: DeviceRef): number 
 }
 
 function setSessionOf(state: SessionState, p: number, s: number): void {
-  if (p >= state.sessionOf.length) {
-    let n = state.sessionOf.length * 2;
-    while (n <= p) n *= 2;
-    const bigger = new Int32Array(n).fill(-1);
-    bigger.set(state.sessionOf);
-    state.sessionOf = bigger;
-  }
+  state.sessionOf = coverId(state.sessionOf, p);
   state.sessionOf[p] = s;
 }
 
