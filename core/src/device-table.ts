@@ -171,11 +171,6 @@ export function findDevice(t: DeviceTable, pseudonym: string): number {
   return id < 0 || id >= t.slotOf.length ? -1 : t.slotOf[id]!;
 }
 
-/** The slot of the device whose pseudonym id is `id` (-1: none). */
-export function deviceOfPid(t: DeviceTable, id: number): number {
-  return id >= t.slotOf.length ? -1 : t.slotOf[id]!;
-}
-
 /** The pseudonym of the device in slot `d`. */
 export function deviceName(t: DeviceTable, d: number): string {
   return pseudonymText(t.names, t.pid[d]!);
