@@ -1,9 +1,9 @@
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { refreshDailyKpis } from '../../analytics/src/sql/refresh-daily-kpis.ts';
 import { DEFAULT_VISITOR_RULE } from '../../core/src/visitor-rule.ts';
-import { createDashboard, type Dashboard } from '../../dashboard/src/server.ts';
+import type { Dashboard } from '../../dashboard/src/server.ts';
 import { type Backend, backends, createTestDb, type TestDb } from '../helpers/db.ts';
+import { serveHistory } from '../helpers/history-dashboard.ts';
 import { historyLayout } from '../helpers/history-layout.ts';
 
 // The history API on hand-inserted rows whose KPIs are worked out by hand below, on each backend.
@@ -236,13 +236,7 @@ describe.each(backends())('history API on %s', (backend: Backend) => {
   beforeAll(async () => {
     db = await createTestDb(backend);
     await insertRows(db);
-    dashboard = await createDashboard({
-      pool: db.pool,
-      layouts: [layout, berlin],
-      port: 0,
-      logger: pino({ level: 'silent' }),
-    });
-    base = `${dashboard.url}/api/malls/${MALL}/history`;
+    ({ dashboard, base } = await serveHistory(db.pool, [layout, berlin], MALL));
   });
   afterAll(async () => {
     await dashboard?.close();

@@ -1,9 +1,9 @@
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMaintenance } from '../../analytics/src/maintenance.ts';
 import { storeZoneIds } from '../../core/src/path-zones.ts';
-import { createDashboard, type Dashboard } from '../../dashboard/src/server.ts';
+import type { Dashboard } from '../../dashboard/src/server.ts';
 import { type Backend, backends, createTestDb, type TestDb } from '../helpers/db.ts';
+import { serveHistory } from '../helpers/history-dashboard.ts';
 import { historyLayout } from '../helpers/history-layout.ts';
 
 // Paths, visit frequency and peak hours on hand-inserted rows, each backend. Shanghai time,
@@ -120,13 +120,7 @@ describe.each(backends())('history aggregates on %s', (backend: Backend) => {
       at('2026-11-22 12:00'),
     );
     expect(result.newStaffDevices).toBe(1);
-    dashboard = await createDashboard({
-      pool: db.pool,
-      layouts: [historyLayout(MALL, TZ)],
-      port: 0,
-      logger: pino({ level: 'silent' }),
-    });
-    base = `${dashboard.url}/api/malls/${MALL}/history`;
+    ({ dashboard, base } = await serveHistory(db.pool, [historyLayout(MALL, TZ)], MALL));
   });
   afterAll(async () => {
     await dashboard?.close();

@@ -1,9 +1,9 @@
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMaintenance } from '../../analytics/src/maintenance.ts';
 import { DEFAULT_STAFF_RULE } from '../../core/src/staff-rule.ts';
-import { createDashboard, type Dashboard } from '../../dashboard/src/server.ts';
+import type { Dashboard } from '../../dashboard/src/server.ts';
 import { type Backend, backends, createTestDb, type TestDb } from '../helpers/db.ts';
+import { serveHistory } from '../helpers/history-dashboard.ts';
 import { historyLayout } from '../helpers/history-layout.ts';
 
 // Staff devices on real rows, each backend. Shanghai days 2026-11-10 .. 16:
@@ -99,13 +99,7 @@ describe.each(backends())('staff devices on %s', (backend: Backend) => {
   beforeAll(async () => {
     db = await createTestDb(backend);
     await insertRows(db);
-    dashboard = await createDashboard({
-      pool: db.pool,
-      layouts: [historyLayout(MALL, TZ)],
-      port: 0,
-      logger: pino({ level: 'silent' }),
-    });
-    base = `${dashboard.url}/api/malls/${MALL}/history`;
+    ({ dashboard, base } = await serveHistory(db.pool, [historyLayout(MALL, TZ)], MALL));
   });
   afterAll(async () => {
     await dashboard?.close();
