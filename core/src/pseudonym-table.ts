@@ -46,22 +46,27 @@ export function createPseudonymTable(): PseudonymTable {
   };
 }
 
+/** Value of each lowercase hex digit's char code; -1 for any other code below 128. */
+const HEX_VALUE = new Int8Array(128).fill(-1);
+for (let c = 0; c < 10; c++) HEX_VALUE[48 + c] = c;
+for (let c = 0; c < 6; c++) HEX_VALUE[97 + c] = 10 + c;
+
 /** Parses 32 lowercase hex characters into `scratch`; false for anything else. */
 function parseHex(s: string): boolean {
   if (s.length !== 32) return false;
+  // Negative once any character is not a hex digit (-1 in the table) or not ASCII (127 - c < 0).
+  let bad = 0;
   for (let w = 0; w < 4; w++) {
     let x = 0;
     for (let i = w * 8; i < w * 8 + 8; i++) {
       const c = s.charCodeAt(i);
-      let v: number;
-      if (c >= 48 && c <= 57) v = c - 48;
-      else if (c >= 97 && c <= 102) v = c - 87;
-      else return false;
+      const v = HEX_VALUE[c & 127]!;
+      bad |= v | (127 - c);
       x = (x << 4) | v;
     }
     scratch[w] = x;
   }
-  return true;
+  return bad >= 0;
 }
 
 function hashWords(w0: number, w1: number, w2: number, w3: number): number {

@@ -21,6 +21,12 @@ describe('pseudonym table', () => {
     expect(pseudonymText(t, b)).toBe('d1');
     expect(pseudonymText(t, upper)).toBe(hex.toUpperCase());
     expect(findPseudonym(t, 'd2')).toBe(-1);
+    // U+0130 and U+0161: their low 7 bits read as '0' and 'a'; they are still not hex digits.
+    const wide = `${hex.slice(0, 30)}\u0130\u0161`;
+    const w = acquirePseudonym(t, wide);
+    expect(w).not.toBe(a);
+    expect(pseudonymText(t, w)).toBe(wide);
+    expect(findPseudonym(t, `${hex.slice(0, 30)}0a`)).toBe(-1);
   });
 
   it('frees an id with its last holder and reuses it', () => {
