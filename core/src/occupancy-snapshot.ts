@@ -26,6 +26,7 @@ import {
 import type { Layout } from './layout.ts';
 import {
   createOccupancyState,
+  deviceSortKey,
   type OccupancyOptions,
   type OccupancyState,
   type PendingSighting,
@@ -279,7 +280,7 @@ export function restoreOccupancy(
   state.minuteStartMs = snapshot.minuteStartMs ?? undefined;
   state.newestMs = snapshot.newestMs;
   state.lastAppliedHeardMs = snapshot.lastAppliedHeardMs;
-  state.pending = snapshot.pending.map((p) => ({ ...p }));
+  state.pending = snapshot.pending.map((p) => ({ ...p, deviceKey: deviceSortKey(p.device) }));
   state.pendingSorted = snapshot.pendingSorted;
   for (const d of snapshot.devices) restoreDevice(state.devices, d);
   const deviceOf = (id: string) => {

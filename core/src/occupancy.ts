@@ -135,6 +135,8 @@ export const STAY_ON_SHARE = Math.LN2;
 
 export interface PendingSighting {
   device: string;
+  /** Orders devices as their text does, cheaply (`deviceSortKey`). */
+  deviceKey: number;
   zoneId: string;
   rssiDbm: number;
   heardAtMs: number;
@@ -682,16 +684,60 @@ export function addSighting(
     if (heardAtMs > state.lastAppliedHeardMs) state.lastAppliedHeardMs = heardAtMs;
     return;
   }
-  const sighting = { device, zoneId, rssiDbm, heardAtMs, randomized, sensorId };
+  const sighting = {
+    device,
+    deviceKey: deviceSortKey(device),
+    zoneId,
+    rssiDbm,
+    heardAtMs,
+    randomized,
+    sensorId,
+  };
   const last = state.pending[state.pending.length - 1];
   if (last !== undefined && comparePending(last, sighting) > 0) state.pendingSorted = false;
   state.pending.push(sighting);
 }
 
+/**
+ * Out of order: the sightings the watermark has passed, sorted, then the rest in arrival order
+ * (still unsorted: they are sorted once, when their turn comes, not at every call).
+ */
+function readyFirst(state: OccupancyState, watermarkMs: number): PendingSighting[] {
+  const ready: PendingSighting[] = [];
+  const rest: PendingSighting[] = [];
+  for (const s of state.pending) (s.heardAtMs < watermarkMs ? ready : rest).push(s);
+  ready.sort(comparePending);
+  state.pendingSorted = rest.length === 0;
+  for (const s of rest) ready.push(s);
+  return ready;
+}
+
+/**
+ * A number that orders pseudonyms as their text does where it can: the first 8 of 32 lowercase
+ * hex digits (what gateways send); -1 for any other text, which is then compared as text. Sorting
+ * readings that share a time then compares numbers, not strings.
+ */
+export function deviceSortKey(device: string): number {
+  if (device.length !== 32) return -1;
+  let key = 0;
+  for (let i = 0; i < 8; i++) {
+    const c = device.charCodeAt(i);
+    const v = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
+    if (v < 0) return -1;
+    key = key * 16 + v;
+  }
+  return key;
+}
+
+function compareDevices(a: PendingSighting, b: PendingSighting): number {
+  if (a.deviceKey !== b.deviceKey && a.deviceKey >= 0 && b.deviceKey >= 0) return a.deviceKey - b.deviceKey;
+  return a.device < b.device ? -1 : a.device > b.device ? 1 : 0;
+}
+
 function comparePending(a: PendingSighting, b: PendingSighting): number {
   return (
     a.heardAtMs - b.heardAtMs ||
-    (a.device < b.device ? -1 : a.device > b.device ? 1 : 0) ||
+    compareDevices(a, b) ||
     (a.zoneId < b.zoneId ? -1 : a.zoneId > b.zoneId ? 1 : 0) ||
     a.rssiDbm - b.rssiDbm ||
     ((a.sensorId ?? '') < (b.sensorId ?? '') ? -1 : (a.sensorId ?? '') > (b.sensorId ?? '') ? 1 : 0)
@@ -856,9 +902,7 @@ export function closeMinutes(state: OccupancyState, zoneIds: readonly string[]):
   if (state.minuteStartMs === undefined) return rows;
   const watermarkMs = state.newestMs - options.allowedLatenessMs;
   if (watermarkMs <= state.appliedToMs) return rows;
-  const pending = state.pending;
-  if (!state.pendingSorted) pending.sort(comparePending);
-  state.pendingSorted = true;
+  const pending = state.pendingSorted ? state.pending : readyFirst(state, watermarkMs);
   // Between events, sightings apply back to back: the queues are only looked at again once a
   // sighting reaches the next event (or starts a burst, which is one).
   let closeMs = state.minuteStartMs + MINUTE_MS;
