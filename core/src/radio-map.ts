@@ -41,12 +41,26 @@ export const DEFAULT_RADIO_MAP: Readonly<RadioMapOptions> = Object.freeze({
 export interface RadioMap {
   /** Sensor index by id (WiFi-capable sensors with a position). */
   sensorIndex: Map<string, number>;
-  /** Per zone (layout order): its sample points' expected levels, point-major, one row per point. */
-  zoneLevels: Float32Array[];
-  /** Sensors per row (all sensors; NaN where the sensor cannot hear the point). */
+  /**
+   * Per zone (layout order): its sample points' expected levels, point-major, one row per point
+   * holding only the sensors that can hear some point of the zone (`zoneSlot`); NaN where the
+   * sensor cannot hear that point. Rows this narrow keep a burst's scoring in cache.
+   */
+  zoneLevels: Float64Array[];
+  /** Per zone, per sensor: its column in the zone's rows, -1 when it hears no point of the zone. */
+  zoneSlot: Int16Array[];
+  /** Per zone: the columns per row. */
+  zoneWidth: Int32Array;
+  /**
+   * Per zone, per point: bit c set when column c (< 32) is in range of the point. A burst rules
+   * out every point out of range of one of its sensors (about half the points it would fit):
+   * one test skips them.
+   */
+  zoneInRange: Uint32Array[];
+  /** Per sensor: the zones (ascending) it can hear some point of. */
+  sensorZones: Int32Array[];
+  /** WiFi-capable sensors on the map. */
   sensors: number;
-  /** Per zone, per sensor: 1 when the sensor can hear some point of the zone (a quick rejection). */
-  zoneHears: Uint8Array[];
   /** 1 / (2σ²). */
   inverseTwoVar: number;
 }
@@ -61,7 +75,10 @@ export function createRadioMap(
   const o = { ...DEFAULT_RADIO_MAP, ...options };
   const sensors = layout.sensors.filter((s) => s.kind !== 'scale');
   const kindOf = new Map(layout.zones.map((z) => [z.id, z.kind]));
-  const zoneLevels = layout.zones.map((zone) => {
+  const zoneSlot: Int16Array[] = [];
+  const zoneInRange: Uint32Array[] = [];
+  const zoneWidth = new Int32Array(layout.zones.length);
+  const zoneLevels = layout.zones.map((zone, z) => {
     const xs = zone.polygon.map((p) => p[0]);
     const ys = zone.polygon.map((p) => p[1]);
     const x0 = Math.min(...xs);
@@ -86,8 +103,8 @@ export function createRadioMap(
       const cy = ys.reduce((a, b) => a + b, 0) / ys.length;
       points.push([cx, cy]);
     }
-    const levels = new Float32Array(points.length * sensors.length).fill(Number.NaN);
     const zoneCirculates = CIRCULATION.has(zone.kind);
+    const full = new Float32Array(points.length * sensors.length).fill(Number.NaN);
     points.forEach(([x, y], p) => {
       sensors.forEach((s, k) => {
         if (s.floor !== zone.floor) return;
@@ -97,20 +114,50 @@ export function createRadioMap(
           s.zone === zone.id
             ? 0
             : o.wallDb + (zoneCirculates || CIRCULATION.has(kindOf.get(s.zone) ?? '') ? 0 : o.extraWallDb);
-        levels[p * sensors.length + k] = -10 * o.pathLossExponent * Math.log10(Math.max(d, 1)) + walls;
+        full[p * sensors.length + k] = -10 * o.pathLossExponent * Math.log10(Math.max(d, 1)) + walls;
       });
     });
+    const slot = new Int16Array(sensors.length).fill(-1);
+    let width = 0;
+    for (let k = 0; k < sensors.length; k++) {
+      for (let p = 0; p < points.length; p++) {
+        if (!Number.isNaN(full[p * sensors.length + k]!)) {
+          slot[k] = width++;
+          break;
+        }
+      }
+    }
+    // Float64, as the scoring reads it (Float32 values, widened once here rather than per burst).
+    const levels = new Float64Array(points.length * width);
+    const inRange = new Uint32Array(points.length);
+    for (let p = 0; p < points.length; p++) {
+      for (let k = 0; k < sensors.length; k++) {
+        const c = slot[k]!;
+        if (c < 0) continue;
+        const level = full[p * sensors.length + k]!;
+        levels[p * width + c] = level;
+        if (c < 32 && !Number.isNaN(level)) inRange[p]! |= 1 << c;
+      }
+    }
+    zoneInRange[z] = inRange;
+    zoneSlot[z] = slot;
+    zoneWidth[z] = width;
     return levels;
   });
-  const zoneHears = zoneLevels.map((levels) => {
-    const hears = new Uint8Array(sensors.length);
-    for (let i = 0; i < levels.length; i++) if (!Number.isNaN(levels[i]!)) hears[i % sensors.length] = 1;
-    return hears;
+  const sensorZones = sensors.map((_, k) => {
+    const zones: number[] = [];
+    zoneSlot.forEach((slot, z) => {
+      if (slot[k]! >= 0) zones.push(z);
+    });
+    return Int32Array.from(zones);
   });
   return {
     sensorIndex: new Map(sensors.map((s, i) => [s.id, i])),
     zoneLevels,
-    zoneHears,
+    zoneSlot,
+    zoneWidth,
+    zoneInRange,
+    sensorZones,
     sensors: sensors.length,
     inverseTwoVar: 1 / (2 * o.sigmaDb * o.sigmaDb),
   };
@@ -130,18 +177,36 @@ export function scoreZone(
   heard = sensorIdx.length,
 ): number {
   const levels = map.zoneLevels[zone];
-  const hears = map.zoneHears[zone];
-  if (levels === undefined || hears === undefined || heard === 0) return Number.NEGATIVE_INFINITY;
-  for (let i = 0; i < heard; i++) if (hears[sensorIdx[i]!] === 0) return Number.NEGATIVE_INFINITY;
-  const n = map.sensors;
+  const slot = map.zoneSlot[zone];
+  const inRange = map.zoneInRange[zone];
+  if (levels === undefined || slot === undefined || inRange === undefined || heard === 0) {
+    return Number.NEGATIVE_INFINITY;
+  }
+  if (columns.length < heard) {
+    columns = new Int32Array(heard * 2);
+    readings = new Float64Array(heard * 2);
+  }
+  const cols = columns;
+  const r = readings;
+  // Columns past 31 have no bit: their points are tested by the arithmetic (NaN) instead.
+  let needed = 0;
+  for (let i = 0; i < heard; i++) {
+    const c = slot[sensorIdx[i]!]!;
+    if (c < 0) return Number.NEGATIVE_INFINITY;
+    cols[i] = c;
+    r[i] = rssiDbm[i]!;
+    if (c < 32) needed |= 1 << c;
+  }
+  const n = map.zoneWidth[zone]!;
   let best = Number.POSITIVE_INFINITY;
-  for (let row = 0; row < levels.length; row += n) {
+  for (let p = 0, row = 0; p < inRange.length; p++, row += n) {
+    if ((inRange[p]! & needed) !== needed) continue;
     // One pass: with e = reading − expected, the misfit around the best offset (the mean e) is
     // Σe² − (Σe)²/n. A sensor out of range of the point (NaN) rules the point out.
     let sum = 0;
     let sumSq = 0;
     for (let i = 0; i < heard; i++) {
-      const e = rssiDbm[i]! - levels[row + sensorIdx[i]!]!;
+      const e = r[i]! - levels[row + cols[i]!]!;
       sum += e;
       sumSq += e * e;
     }
@@ -150,3 +215,7 @@ export function scoreZone(
   }
   return best === Number.POSITIVE_INFINITY ? Number.NEGATIVE_INFINITY : -best * map.inverseTwoVar;
 }
+
+/** Each heard sensor's column in the zone being scored, and its reading (reused: no allocation per burst). */
+let columns = new Int32Array(16);
+let readings = new Float64Array(16);

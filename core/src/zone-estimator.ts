@@ -214,9 +214,16 @@ function mapEmissions(
 ): number {
   const { sensors, sensorRssiDbm: rssi, sensorCount } = obs;
   if (sensorCount === 0) return 0;
+  // Only zones that hear every sensor can fit: walk those of the sensor heard by the fewest.
+  let zones = map.sensorZones[sensors[0]!]!;
+  for (let i = 1; i < sensorCount; i++) {
+    const heardBy = map.sensorZones[sensors[i]!]!;
+    if (heardBy.length < zones.length) zones = heardBy;
+  }
   let best = Number.NEGATIVE_INFINITY;
   let fitting = 0;
-  for (let z = 0; z < map.zoneLevels.length; z++) {
+  for (let zi = 0; zi < zones.length; zi++) {
+    const z = zones[zi]!;
     const score = scoreZone(map, z, sensors, rssi, sensorCount);
     if (score === Number.NEGATIVE_INFINITY) continue;
     cands[fitting] = z;
