@@ -24,7 +24,6 @@ const rows = Number(process.env.BENCH_ROWS ?? 200_000);
 const layout = loadShippedLayout('joy-city');
 
 if (runs('engine')) {
-  benchOccupancyEngine(200_000); // JIT warm-up: the measured run below is the steady state
   printOccupancyEngine(benchOccupancyEngine(1_000_000));
 }
 if (runs('memory'))

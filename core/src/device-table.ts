@@ -42,6 +42,12 @@ export interface DeviceTable {
   pid: Int32Array;
   /** Pseudonym id → slot (-1: no device; beyond the length: none either). */
   slotOf: Int32Array;
+  /**
+   * The device found or added last and its slot: a burst's readings come one after another, and
+   * comparing the text is cheaper than parsing it again. Cleared when a device is forgotten.
+   */
+  lastName: string | undefined;
+  lastSlot: number;
   /** Devices in slots. */
   size: number;
   /** Slots in use or quarantined, and the columns' length. */
@@ -103,6 +109,8 @@ export function createDeviceTable(names: PseudonymTable): DeviceTable {
     names,
     pid: new Int32Array(n).fill(-1),
     slotOf: new Int32Array(n).fill(-1),
+    lastName: undefined,
+    lastSlot: -1,
     size: 0,
     used: 0,
     capacity: n,
@@ -167,8 +175,14 @@ function grow(t: DeviceTable): void {
 
 /** The slot of the device `pseudonym` (-1: none). */
 export function findDevice(t: DeviceTable, pseudonym: string): number {
+  if (pseudonym === t.lastName) return t.lastSlot;
   const id = findPseudonym(t.names, pseudonym);
-  return id < 0 || id >= t.slotOf.length ? -1 : t.slotOf[id]!;
+  const d = id < 0 || id >= t.slotOf.length ? -1 : t.slotOf[id]!;
+  if (d >= 0) {
+    t.lastName = pseudonym;
+    t.lastSlot = d;
+  }
+  return d;
 }
 
 /** The pseudonym of the device in slot `d`. */
@@ -187,6 +201,8 @@ export function addDevice(t: DeviceTable, id: string, randomized: boolean): numb
   t.slotOf = coverId(t.slotOf, p);
   t.pid[d] = p;
   t.slotOf[p] = d;
+  t.lastName = id;
+  t.lastSlot = d;
   t.size++;
   t.burstStartMs[d] = 0;
   t.lastSeenMs[d] = 0;
@@ -219,6 +235,7 @@ export function removeDevice(
   const p = t.pid[d]!;
   t.slotOf[p] = -1;
   t.pid[d] = -1;
+  t.lastName = undefined;
   t.size--;
   releasePseudonym(t.names, p);
   dropBurst(t, d);

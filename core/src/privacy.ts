@@ -23,7 +23,9 @@ export function isRandomizedMac(normalizedMac: string): boolean {
  * Without the site secret it cannot be reversed by enumerating the 2^48 MAC space.
  */
 export function pseudonymize(normalizedMac: string, siteSecret: string): string {
-  return createHmac('sha256', siteSecret).update(normalizedMac).digest('hex').slice(0, 32);
+  // Hex of the first 16 bytes, not a slice of the whole digest's hex: a slice would keep the
+  // 64-character string alive behind it, and reading it goes through the slice.
+  return createHmac('sha256', siteSecret).update(normalizedMac).digest().toString('hex', 0, 16);
 }
 
 const MAC_ANYWHERE = /\b[0-9a-f]{2}([:-])[0-9a-f]{2}(?:\1[0-9a-f]{2}){4}\b/gi;
