@@ -491,6 +491,16 @@ export function observeBurst(
     return;
   }
   const boundaryMs = stayBoundaryMs(state.zoneIds[c.stayZone[s]!]!, c.stayLastMs[s]!, zoneId, atMs, options);
+  if (boundaryMs <= c.stayStartMs[s]!) {
+    // The stay would end where it began (a zone walked through unheard, then a burst elsewhere at
+    // that very time): it held no time, so the new zone takes its place. Closed, it would be a
+    // second stay of the device starting at the same time as the next, which storage keys on.
+    setStayDevice(state, s, p);
+    c.stayZone[s] = zone;
+    c.stayLastMs[s] = atMs;
+    c.stayBursts[s] = bursts;
+    return;
+  }
   closeStay(state, s, boundaryMs, options);
   c.visitStays[s]!++;
   setStayDevice(state, s, p);

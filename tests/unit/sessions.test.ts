@@ -82,6 +82,22 @@ describe('observeBurst → zone stays and visits', () => {
     expect(state.open).toBe(0);
   });
 
+  it('never closes a stay that held no time: two stays of a device never start together', () => {
+    // A zone walked through unheard, then a burst elsewhere at that very time (seen with late
+    // readings): storage keys stays on (device, start), so a zero-length stay would collide with
+    // the next one in the same write.
+    const state = createSessionState();
+    observeBurst(state, 'dev', 'corridor', T0, 0, IDLE, 0, true);
+    observeBurst(state, 'dev', 'store', T0, -60, IDLE);
+    observeBurst(state, 'dev', 'store', T0 + MIN, -60, IDLE);
+    expireSessions(state, T0 + 24 * 60 * MIN, IDLE);
+    const { stays, visits } = drainClosed(state);
+    expect(stays.map((s) => [s.zoneId, s.startMs - T0, s.endMs - T0, s.bursts])).toEqual([
+      ['store', 0, MIN, 2],
+    ]);
+    expect(visits.map((v) => [v.startMs - T0, v.stays, v.bursts])).toEqual([[0, 1, 2]]);
+  });
+
   it('keeps an open visit open until the watermark is past the idle gap', () => {
     const state = createSessionState();
     observeBurst(state, 'dev', 'a', T0, -60, IDLE);
