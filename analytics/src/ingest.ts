@@ -8,8 +8,10 @@ import {
   advanceClock,
   closeMinutes,
   countOccupancy,
+  dropSuperseded,
   type MinuteRow,
   type OccupancyOptions,
+  type OccupancyState,
 } from '../../core/src/occupancy.ts';
 import { redactMacs } from '../../core/src/privacy.ts';
 import { drainClosed } from '../../core/src/sessions.ts';
@@ -118,6 +120,28 @@ function ignoreConnectionError(): void {}
 
 /** Wall time with no sighting after which a mall's event clock follows the free wall time. */
 const IDLE_FOLLOW_MS = 2_000;
+
+/** Event time the engine applies between two turns of the event loop in a tick. */
+const CATCH_UP_SLICE_MS = 10_000;
+
+/**
+ * `closeMinutes` in slices of event time, the event loop served between them: a tick that has
+ * many seconds of readings to apply (a busy mall, a backlog after an outage) would otherwise hold
+ * the loop for its whole length, and with it the COPY and the round trips of the commit in flight.
+ * The rows are those of one call (batch boundaries do not change the engine's output).
+ */
+async function catchUp(state: OccupancyState, zoneIds: readonly string[]): Promise<MinuteRow[]> {
+  const rows: MinuteRow[] = [];
+  for (;;) {
+    const targetMs = state.newestMs - state.options.allowedLatenessMs;
+    const untilMs = Math.min(targetMs, state.appliedToMs + CATCH_UP_SLICE_MS);
+    for (const row of closeMinutes(state, zoneIds, untilMs)) rows.push(row);
+    if (untilMs >= targetMs) break;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  dropSuperseded(rows);
+  return rows;
+}
 
 /** Text Postgres can store: a NUL or invalid UTF-8 goes in as base64; MAC-shaped text is redacted. */
 export function toStorablePayload(payload: Buffer): string {
@@ -326,7 +350,7 @@ export function createIngest(options: IngestOptions): Ingest {
         if (freeMs > 0 && wallNowMs - (lastArrivalWallMs.get(mall.mallId) ?? 0) > IDLE_FOLLOW_MS) {
           advanceClock(state, state.newestMs + freeMs);
         }
-        const rows = closeMinutes(state, mall.zoneIds);
+        const rows = await catchUp(state, mall.zoneIds);
         const closed = drainClosed(state.sessions);
         const asOfMs = state.appliedToMs;
         const counts = countOccupancy(state, asOfMs, options.occupancy.presenceMs);

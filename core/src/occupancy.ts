@@ -895,12 +895,18 @@ function runEventsBefore(
  * or before it, returning one row per zone in `zoneIds` per closed minute (zeros included, so a
  * quiet zone reads 0, not missing): live rows for the minutes just closed, final rows for those
  * that became final, at most one row per minute and zone (a final row replaces the live one).
+ * `untilMs` holds the watermark back (a shell doing a long catch-up in slices): several calls
+ * with rising limits give the rows of one call, split between them (see `dropSuperseded`).
  */
-export function closeMinutes(state: OccupancyState, zoneIds: readonly string[]): MinuteRow[] {
+export function closeMinutes(
+  state: OccupancyState,
+  zoneIds: readonly string[],
+  untilMs = Number.POSITIVE_INFINITY,
+): MinuteRow[] {
   const options = state.options;
   const rows: MinuteRow[] = [];
   if (state.minuteStartMs === undefined) return rows;
-  const watermarkMs = state.newestMs - options.allowedLatenessMs;
+  const watermarkMs = Math.min(state.newestMs - options.allowedLatenessMs, untilMs);
   if (watermarkMs <= state.appliedToMs) return rows;
   const pending = state.pendingSorted ? state.pending : readyFirst(state, watermarkMs);
   // Between events, sightings apply back to back: the queues are only looked at again once a
@@ -933,9 +939,10 @@ export function closeMinutes(state: OccupancyState, zoneIds: readonly string[]):
 
 /**
  * A minute whose final count came in the same call as its live one keeps only the final rows: one
- * row per minute and zone per call (a multi-row upsert cannot touch a row twice).
+ * row per minute and zone per call (a multi-row upsert cannot touch a row twice). The rows of
+ * several calls, concatenated in call order, are made one write the same way.
  */
-function dropSuperseded(rows: MinuteRow[]): void {
+export function dropSuperseded(rows: MinuteRow[]): void {
   const finals = new Set<number>();
   for (const r of rows) if (r.final) finals.add(r.bucketMs);
   if (finals.size === 0) return;

@@ -6,6 +6,7 @@ import {
   closeMinutes,
   countOccupancy,
   createOccupancyState,
+  dropSuperseded,
   FIRST_BURST_PRESENCE_MS,
   MINUTE_MS,
   type MinuteRow,
@@ -287,6 +288,29 @@ describe('order and batch boundaries do not change the output', () => {
 
   it('gives the same minutes, stays and visits whatever the batch boundaries', () => {
     for (const every of [1, 7, 31, 500]) expect(output(sightings, every)).toEqual(whole);
+  });
+
+  it('gives the rows of one call, once superseded rows are dropped, when a catch-up is cut into slices', () => {
+    const state = createOccupancyState(OPTS, layout);
+    for (const s of sightings) addSighting(state, s.device, s.zone, s.rssi, T0 + s.t, s.rnd, s.sensor);
+    const endMs = T0 + 3 * 60 * MINUTE_MS;
+    advanceClock(state, endMs);
+    const rows: MinuteRow[] = [];
+    let calls = 0;
+    for (let untilMs = T0; untilMs < endMs; untilMs += 7_000, calls++) {
+      rows.push(...closeMinutes(state, zoneIds, untilMs));
+    }
+    rows.push(...closeMinutes(state, zoneIds));
+    expect(calls).toBeGreaterThan(1000);
+    dropSuperseded(rows);
+    expect(new Set(rows.map((r) => `${r.bucketMs} ${r.zoneId}`)).size).toBe(rows.length);
+    const table = [...rows].sort((a, b) => a.bucketMs - b.bucketMs || (a.zoneId < b.zoneId ? -1 : 1));
+    expect(table).toEqual(whole.table);
+    const closed = drainClosed(state.sessions);
+    const byStart = <T extends { device: string; startMs: number }>(xs: T[]) =>
+      [...xs].sort((a, b) => a.startMs - b.startMs || (a.device < b.device ? -1 : 1));
+    expect(byStart(closed.stays)).toEqual(whole.stays);
+    expect(byStart(closed.visits)).toEqual(whole.visits);
   });
 
   it('gives the same output when readings arrive out of order within the allowed lateness', () => {
