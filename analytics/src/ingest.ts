@@ -106,12 +106,18 @@ export const DEFAULT_CHECKPOINT_INTERVAL_MS = 60_000;
 export const MAX_IN_HAND_MESSAGES = 64;
 const MAX_IN_HAND_ROWS = 50_000;
 const MAX_ROWS_PER_COMMIT = 20_000;
+/**
+ * Transactions at once: while one waits for the worker to read its next round trip (the engine
+ * busy), the database writes the other. Each takes a pooled connection.
+ */
+const COMMITS_IN_FLIGHT = 2;
 
 type Entry = QueueEntry &
   (
     | { kind: 'batch'; mall: MallState; group: GroupBatch; fresh: boolean }
     | { kind: 'status'; mallId: string; state: 'online' | 'offline'; atMs: number | undefined }
     | { kind: 'dead'; letter: DeadLetter }
+    | { kind: 'again'; key: string }
   );
 type BatchEntry = Extract<Entry, { kind: 'batch' }>;
 
@@ -191,8 +197,9 @@ export function createIngest(options: IngestOptions): Ingest {
    * Writes a group in one transaction. A connection lost during COMMIT leaves it unknown whether
    * the group committed: the retry then finds each batch either not stored (and stores it) or
    * already claimed. Claimed right after our own claims were sent to COMMIT means our commit went
-   * through (commits run one at a time), so such a batch still counts as fresh and is observed,
-   * not taken for a redelivery.
+   * through: no other transaction of this worker holds the same batch (a second delivery of a
+   * batch still in hand is held back, see `toEntry`), so such a batch still counts as fresh and is
+   * observed, not taken for a redelivery.
    */
   async function commitGroup(entries: readonly Entry[]): Promise<void> {
     const batches: BatchEntry[] = [];
@@ -247,6 +254,11 @@ export function createIngest(options: IngestOptions): Ingest {
         stats.deadLetters++;
         continue;
       }
+      if (e.kind === 'again') {
+        releaseKey(e.key);
+        stats.duplicates++;
+        continue;
+      }
       if (e.kind === 'status') {
         // A heartbeat says the gateway has sent everything it heard before `at`: a quiet mall's
         // event clock moves on, so minutes and visits close without waiting on the wall clock.
@@ -258,6 +270,7 @@ export function createIngest(options: IngestOptions): Ingest {
         continue;
       }
       const { batch, kind } = e.group;
+      releaseKey(batchKey(e.group));
       if (!e.fresh) {
         stats.duplicates++;
         continue;
@@ -279,6 +292,7 @@ export function createIngest(options: IngestOptions): Ingest {
     maxPendingEntries: MAX_IN_HAND_MESSAGES,
     maxPendingRows: MAX_IN_HAND_ROWS,
     maxRowsPerCommit: MAX_ROWS_PER_COMMIT,
+    maxCommitsInFlight: COMMITS_IN_FLIGHT,
     commit: commitGroup,
     onCommitted: applyCommitted,
     onFatal: options.onFatal,
@@ -320,14 +334,26 @@ export function createIngest(options: IngestOptions): Ingest {
     const { mallId, gatewayId, kind } = decoded.topic;
     const mall = malls.get(mallId);
     if (!mall) return dead(mallId, gatewayId, `unknown mall "${mallId}": no layout loaded for it`);
-    return {
-      kind: 'batch',
-      rows: decoded.batch.readings.length,
-      ack,
-      mall,
-      group: { mallId, gatewayId, kind, batch: decoded.batch },
-      fresh: false,
-    };
+    const group: GroupBatch = { mallId, gatewayId, kind, batch: decoded.batch };
+    const key = batchKey(group);
+    // Delivered again while the first delivery is still in hand (the broker redelivers what was
+    // unacknowledged when the connection dropped): only one transaction may claim a batch, so this
+    // one writes nothing. It settles after the first and is acknowledged then.
+    const holders = inHandKeys.get(key) ?? 0;
+    inHandKeys.set(key, holders + 1);
+    if (holders > 0) return { kind: 'again', rows: 0, ack, key };
+    return { kind: 'batch', rows: decoded.batch.readings.length, ack, mall, group, fresh: false };
+  }
+
+  /** Batches in hand (taken, not settled) by their ledger key (mall, gateway, seq), with their deliveries. */
+  const inHandKeys = new Map<string, number>();
+  function batchKey(g: GroupBatch): string {
+    return `${g.mallId}\u0000${g.gatewayId}\u0000${g.batch.seq}`;
+  }
+  function releaseKey(key: string): void {
+    const holders = (inHandKeys.get(key) ?? 1) - 1;
+    if (holders > 0) inHandKeys.set(key, holders);
+    else inHandKeys.delete(key);
   }
 
   return {

@@ -8,7 +8,12 @@ interface E extends QueueEntry {
 }
 
 function harness(
-  opts: { maxPendingEntries?: number; maxPendingRows?: number; maxRowsPerCommit?: number } = {},
+  opts: {
+    maxPendingEntries?: number;
+    maxPendingRows?: number;
+    maxRowsPerCommit?: number;
+    maxCommitsInFlight?: number;
+  } = {},
 ) {
   const log: string[] = [];
   const commits: { ids: number[]; finish: (err?: unknown) => void }[] = [];
@@ -17,6 +22,7 @@ function harness(
     maxPendingEntries: opts.maxPendingEntries ?? 100,
     maxPendingRows: opts.maxPendingRows ?? 1_000,
     maxRowsPerCommit: opts.maxRowsPerCommit ?? 1_000,
+    ...(opts.maxCommitsInFlight === undefined ? {} : { maxCommitsInFlight: opts.maxCommitsInFlight }),
     commit: (entries) =>
       new Promise<void>((resolve, reject) => {
         const ids = entries.map((e) => e.id);
@@ -101,5 +107,61 @@ describe('commit queue', () => {
     await h.settle();
     expect(taken).toBe(false);
     expect(h.commits).toHaveLength(2);
+  });
+
+  describe('two commits in flight', () => {
+    // maxRowsPerCommit 100: a second transaction starts with 25 rows pending.
+    const two = () => harness({ maxRowsPerCommit: 100, maxCommitsInFlight: 2 });
+
+    it('starts a second transaction while the first runs once enough is pending, not for one message', async () => {
+      const h = two();
+      void h.queue.take(h.entry(1, 10));
+      await h.settle();
+      void h.queue.take(h.entry(2, 10));
+      await h.settle();
+      expect(h.commits.map((c) => c.ids)).toEqual([[1]]); // 10 rows pending: not worth a transaction
+      void h.queue.take(h.entry(3, 20));
+      await h.settle();
+      expect(h.commits.map((c) => c.ids)).toEqual([[1], [2, 3]]);
+      void h.queue.take(h.entry(4, 30));
+      await h.settle();
+      expect(h.commits).toHaveLength(2); // both connections busy
+      h.commits[0]?.finish();
+      await h.settle();
+      expect(h.commits.map((c) => c.ids)).toEqual([[1], [2, 3], [4]]);
+    });
+
+    it('settles groups in the order they were taken, whichever commits first', async () => {
+      const h = two();
+      void h.queue.take(h.entry(1, 30));
+      await h.settle();
+      void h.queue.take(h.entry(2, 30));
+      await h.settle();
+      h.commits[1]?.finish(); // the later group commits first: it waits
+      await h.settle();
+      expect(h.log).toEqual(['commit 1', 'commit 2']);
+      h.commits[0]?.finish();
+      await h.queue.drain();
+      expect(h.log).toEqual(['commit 1', 'commit 2', 'apply 1', 'ack 1', 'apply 2', 'ack 2']);
+      expect(h.queue.inHand()).toBe(0);
+    });
+
+    it('a later group failing for good still lets the one before it settle, then stops', async () => {
+      const h = two();
+      void h.queue.take(h.entry(1, 30));
+      await h.settle();
+      void h.queue.take(h.entry(2, 30));
+      await h.settle();
+      h.commits[1]?.finish(new Error('disk full'));
+      void h.queue.take(h.entry(3, 30));
+      await h.settle();
+      expect(h.commits).toHaveLength(2); // nothing starts after a failure
+      expect(h.fatal).toEqual([]); // not before the group ahead of it has settled
+      h.commits[0]?.finish();
+      await h.queue.drain();
+      expect(h.log.filter((l) => !l.startsWith('commit'))).toEqual(['apply 1', 'ack 1']);
+      expect(h.fatal).toEqual([new Error('disk full')]);
+      expect(h.queue.inHand()).toBe(2);
+    });
   });
 });
