@@ -1,4 +1,5 @@
 import { type Layout, pointInPolygon } from './layout.ts';
+import { RADIO_SCORE_WASM } from './radio-score-wasm.ts';
 
 // Where in the layout a burst was most likely sent from: a radio map built from the layout alone
 // (no site survey). Each zone is sampled on a grid; for each grid point the expected RSSI at every
@@ -63,7 +64,42 @@ export interface RadioMap {
   sensors: number;
   /** 1 / (2σ²). */
   inverseTwoVar: number;
+  /** The scoring loop (radio-score.wat), whose memory holds the zones' levels and in-range bits. */
+  scorer: Scorer;
 }
+
+interface Scorer {
+  bestMisfit(
+    levels: number,
+    inRange: number,
+    points: number,
+    width: number,
+    heard: number,
+    needed: number,
+    cols: number,
+    r: number,
+  ): number;
+  /** Byte offsets in the scorer's memory: each zone's levels and in-range bits. */
+  levelsAt: Int32Array;
+  inRangeAt: Int32Array;
+  /** A burst's columns and readings are written here for each zone scored (one entry per sensor). */
+  cols: Int32Array;
+  readings: Float64Array;
+}
+
+// The few WebAssembly types used (the project's TypeScript lib has no DOM, which declares them).
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+}
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+/** Compiled once: each map instantiates it with a memory of its own. */
+const scoreModule = new wasm.Module(Uint8Array.from(atob(RADIO_SCORE_WASM), (c) => c.charCodeAt(0)));
 
 const CIRCULATION = new Set(['corridor', 'atrium']);
 
@@ -160,7 +196,48 @@ export function createRadioMap(
     sensorZones,
     sensors: sensors.length,
     inverseTwoVar: 1 / (2 * o.sigmaDb * o.sigmaDb),
+    scorer: createScorer(zoneLevels, zoneInRange, sensors.length),
   };
+}
+
+/**
+ * Moves the zones' levels and in-range bits into a scorer's memory: `zoneLevels` and
+ * `zoneInRange` become views of it (one copy of the map, which the scorer reads).
+ */
+function createScorer(zoneLevels: Float64Array[], zoneInRange: Uint32Array[], sensors: number): Scorer {
+  const colsAt = 0;
+  const readingsAt = align8(sensors * 4);
+  let bytes = readingsAt + sensors * 8;
+  const levelsAt = new Int32Array(zoneLevels.length);
+  const inRangeAt = new Int32Array(zoneLevels.length);
+  zoneLevels.forEach((levels, z) => {
+    levelsAt[z] = bytes;
+    inRangeAt[z] = bytes + levels.byteLength;
+    bytes = align8(inRangeAt[z]! + zoneInRange[z]!.byteLength);
+  });
+  const instance = new wasm.Instance(scoreModule, {});
+  const memory = instance.exports.memory as WasmMemory;
+  const page = 65_536;
+  if (bytes > memory.buffer.byteLength) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / page));
+  zoneLevels.forEach((levels, z) => {
+    const view = new Float64Array(memory.buffer, levelsAt[z]!, levels.length);
+    view.set(levels);
+    zoneLevels[z] = view;
+    const bits = new Uint32Array(memory.buffer, inRangeAt[z]!, zoneInRange[z]!.length);
+    bits.set(zoneInRange[z]!);
+    zoneInRange[z] = bits;
+  });
+  return {
+    bestMisfit: instance.exports.bestMisfit as Scorer['bestMisfit'],
+    levelsAt,
+    inRangeAt,
+    cols: new Int32Array(memory.buffer, colsAt, sensors),
+    readings: new Float64Array(memory.buffer, readingsAt, sensors),
+  };
+}
+
+function align8(bytes: number): number {
+  return Math.ceil(bytes / 8) * 8;
 }
 
 /**
@@ -176,46 +253,28 @@ export function scoreZone(
   rssiDbm: readonly number[],
   heard = sensorIdx.length,
 ): number {
-  const levels = map.zoneLevels[zone];
   const slot = map.zoneSlot[zone];
   const inRange = map.zoneInRange[zone];
-  if (levels === undefined || slot === undefined || inRange === undefined || heard === 0) {
-    return Number.NEGATIVE_INFINITY;
-  }
-  if (columns.length < heard) {
-    columns = new Int32Array(heard * 2);
-    readings = new Float64Array(heard * 2);
-  }
-  const cols = columns;
-  const r = readings;
+  if (slot === undefined || inRange === undefined || heard === 0) return Number.NEGATIVE_INFINITY;
+  const scorer = map.scorer;
   // Columns past 31 have no bit: their points are tested by the arithmetic (NaN) instead.
   let needed = 0;
   for (let i = 0; i < heard; i++) {
     const c = slot[sensorIdx[i]!]!;
     if (c < 0) return Number.NEGATIVE_INFINITY;
-    cols[i] = c;
-    r[i] = rssiDbm[i]!;
+    scorer.cols[i] = c;
+    scorer.readings[i] = rssiDbm[i]!;
     if (c < 32) needed |= 1 << c;
   }
-  const n = map.zoneWidth[zone]!;
-  let best = Number.POSITIVE_INFINITY;
-  for (let p = 0, row = 0; p < inRange.length; p++, row += n) {
-    if ((inRange[p]! & needed) !== needed) continue;
-    // One pass: with e = reading − expected, the misfit around the best offset (the mean e) is
-    // Σe² − (Σe)²/n. A sensor out of range of the point (NaN) rules the point out.
-    let sum = 0;
-    let sumSq = 0;
-    for (let i = 0; i < heard; i++) {
-      const e = r[i]! - levels[row + cols[i]!]!;
-      sum += e;
-      sumSq += e * e;
-    }
-    const sse = sumSq - (sum * sum) / heard;
-    if (sse < best) best = sse; // NaN never compares less
-  }
+  const best = scorer.bestMisfit(
+    scorer.levelsAt[zone]!,
+    scorer.inRangeAt[zone]!,
+    inRange.length,
+    map.zoneWidth[zone]!,
+    heard,
+    needed,
+    scorer.cols.byteOffset,
+    scorer.readings.byteOffset,
+  );
   return best === Number.POSITIVE_INFINITY ? Number.NEGATIVE_INFINITY : -best * map.inverseTwoVar;
 }
-
-/** Each heard sensor's column in the zone being scored, and its reading (reused: no allocation per burst). */
-let columns = new Int32Array(16);
-let readings = new Float64Array(16);
