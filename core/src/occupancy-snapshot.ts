@@ -24,13 +24,8 @@ import {
   trackOf,
 } from './device-table.ts';
 import type { Layout } from './layout.ts';
-import {
-  createOccupancyState,
-  deviceSortKey,
-  type OccupancyOptions,
-  type OccupancyState,
-  type PendingSighting,
-} from './occupancy.ts';
+import { createOccupancyState, type OccupancyOptions, type OccupancyState } from './occupancy.ts';
+import { createPendingQueue, type PendingSighting, pendingSightings, pushPending } from './pending-queue.ts';
 import { type OpenSession, openSessions, restoreSession, type Visit, type ZoneStay } from './sessions.ts';
 import type { ZoneTrack } from './zone-estimator.ts';
 import { zoneIndex } from './zone-graph.ts';
@@ -221,8 +216,8 @@ export function snapshotOccupancy(state: OccupancyState): OccupancySnapshot {
     minuteStartMs: state.minuteStartMs ?? null,
     newestMs: state.newestMs,
     lastAppliedHeardMs: state.lastAppliedHeardMs,
-    pending: state.pending.map((p) => ({ ...p })),
-    pendingSorted: state.pendingSorted,
+    pending: pendingSightings(state.pending),
+    pendingSorted: state.pending.sorted,
     devices: liveSlots(t).map((d) => snapshotDevice(t, d)),
     burstQueue,
     decisionQueue,
@@ -280,8 +275,11 @@ export function restoreOccupancy(
   state.minuteStartMs = snapshot.minuteStartMs ?? undefined;
   state.newestMs = snapshot.newestMs;
   state.lastAppliedHeardMs = snapshot.lastAppliedHeardMs;
-  state.pending = snapshot.pending.map((p) => ({ ...p, deviceKey: deviceSortKey(p.device) }));
-  state.pendingSorted = snapshot.pendingSorted;
+  // The queue finds for itself whether they are in order (`pendingSorted` says the same).
+  state.pending = createPendingQueue();
+  for (const p of snapshot.pending) {
+    pushPending(state.pending, p.device, p.zoneId, p.rssiDbm, p.heardAtMs, p.randomized, p.sensorId);
+  }
   for (const d of snapshot.devices) restoreDevice(state.devices, d);
   const deviceOf = (id: string) => {
     const d = findDevice(state.devices, id);

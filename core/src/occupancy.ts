@@ -68,6 +68,13 @@ import {
   trackOf,
 } from './device-table.ts';
 import type { Layout } from './layout.ts';
+import {
+  createPendingQueue,
+  type PendingQueue,
+  pushPending,
+  readyOrder,
+  removeApplied,
+} from './pending-queue.ts';
 import { createPseudonymTable } from './pseudonym-table.ts';
 import { createRadioMap, type RadioMap, type RadioMapOptions } from './radio-map.ts';
 import {
@@ -133,25 +140,11 @@ export const WALK_MS_PER_ZONE = 15_000;
  */
 export const STAY_ON_SHARE = Math.LN2;
 
-export interface PendingSighting {
-  device: string;
-  /** Orders devices as their text does, cheaply (`deviceSortKey`). */
-  deviceKey: number;
-  zoneId: string;
-  rssiDbm: number;
-  heardAtMs: number;
-  randomized: boolean;
-  /** The sensor that heard it, when the shell knows (the radio map then places the burst). */
-  sensorId: string | undefined;
-}
-
 export interface OccupancyState {
   /** Devices heard recently (device-table.ts). */
   devices: DeviceTable;
-  /** Sightings newer than the watermark, not applied yet. */
-  pending: PendingSighting[];
-  /** `pending` is already in application order (the common case: readings arrive in order). */
-  pendingSorted: boolean;
+  /** Sightings newer than the watermark, not applied yet (pending-queue.ts). */
+  pending: PendingQueue;
   /** Event time up to which sightings have been applied. */
   appliedToMs: number;
   /** Sightings that arrived behind the watermark. */
@@ -255,8 +248,7 @@ export function createOccupancyState(
     },
     options: { ...options },
     devices: createDeviceTable(names),
-    pending: [],
-    pendingSorted: true,
+    pending: createPendingQueue(),
     appliedToMs: 0,
     late: 0,
     minuteStartMs: undefined,
@@ -684,64 +676,7 @@ export function addSighting(
     if (heardAtMs > state.lastAppliedHeardMs) state.lastAppliedHeardMs = heardAtMs;
     return;
   }
-  const sighting = {
-    device,
-    deviceKey: deviceSortKey(device),
-    zoneId,
-    rssiDbm,
-    heardAtMs,
-    randomized,
-    sensorId,
-  };
-  const last = state.pending[state.pending.length - 1];
-  if (last !== undefined && comparePending(last, sighting) > 0) state.pendingSorted = false;
-  state.pending.push(sighting);
-}
-
-/**
- * Out of order: the sightings the watermark has passed, sorted, then the rest in arrival order
- * (still unsorted: they are sorted once, when their turn comes, not at every call).
- */
-function readyFirst(state: OccupancyState, watermarkMs: number): PendingSighting[] {
-  const ready: PendingSighting[] = [];
-  const rest: PendingSighting[] = [];
-  for (const s of state.pending) (s.heardAtMs < watermarkMs ? ready : rest).push(s);
-  ready.sort(comparePending);
-  state.pendingSorted = rest.length === 0;
-  for (const s of rest) ready.push(s);
-  return ready;
-}
-
-/**
- * A number that orders pseudonyms as their text does where it can: the first 8 of 32 lowercase
- * hex digits (what gateways send); -1 for any other text, which is then compared as text. Sorting
- * readings that share a time then compares numbers, not strings.
- */
-export function deviceSortKey(device: string): number {
-  if (device.length !== 32) return -1;
-  let key = 0;
-  for (let i = 0; i < 8; i++) {
-    const c = device.charCodeAt(i);
-    const v = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
-    if (v < 0) return -1;
-    key = key * 16 + v;
-  }
-  return key;
-}
-
-function compareDevices(a: PendingSighting, b: PendingSighting): number {
-  if (a.deviceKey !== b.deviceKey && a.deviceKey >= 0 && b.deviceKey >= 0) return a.deviceKey - b.deviceKey;
-  return a.device < b.device ? -1 : a.device > b.device ? 1 : 0;
-}
-
-function comparePending(a: PendingSighting, b: PendingSighting): number {
-  return (
-    a.heardAtMs - b.heardAtMs ||
-    compareDevices(a, b) ||
-    (a.zoneId < b.zoneId ? -1 : a.zoneId > b.zoneId ? 1 : 0) ||
-    a.rssiDbm - b.rssiDbm ||
-    ((a.sensorId ?? '') < (b.sensorId ?? '') ? -1 : (a.sensorId ?? '') > (b.sensorId ?? '') ? 1 : 0)
-  );
+  pushPending(state.pending, device, zoneId, rssiDbm, heardAtMs, randomized, sensorId);
 }
 
 function closeMinute(
@@ -908,26 +843,34 @@ export function closeMinutes(
   if (state.minuteStartMs === undefined) return rows;
   const watermarkMs = Math.min(state.newestMs - options.allowedLatenessMs, untilMs);
   if (watermarkMs <= state.appliedToMs) return rows;
-  const pending = state.pendingSorted ? state.pending : readyFirst(state, watermarkMs);
+  const q = state.pending;
+  const ready = readyOrder(q, watermarkMs);
   // Between events, sightings apply back to back: the queues are only looked at again once a
   // sighting reaches the next event (or starts a burst, which is one).
   let closeMs = state.minuteStartMs + MINUTE_MS;
   let eventMs = nextEventMs(state);
   let n = 0;
-  for (; n < pending.length; n++) {
-    const s = pending[n]!;
-    if (s.heardAtMs >= watermarkMs) break;
-    if (s.heardAtMs >= closeMs || s.heardAtMs > eventMs) {
-      runEventsBefore(state, s.heardAtMs, zoneIds, rows);
+  for (; n < ready.length; n++) {
+    const i = ready[n]!;
+    const heardAtMs = q.heardAtMs[i]!;
+    if (heardAtMs >= closeMs || heardAtMs > eventMs) {
+      runEventsBefore(state, heardAtMs, zoneIds, rows);
       closeMs = state.minuteStartMs + MINUTE_MS;
       eventMs = nextEventMs(state);
     }
-    if (applySighting(state, s.device, s.zoneId, s.rssiDbm, s.heardAtMs, s.randomized, s.sensorId)) {
-      if (s.heardAtMs + BURST_WINDOW_MS < eventMs) eventMs = s.heardAtMs + BURST_WINDOW_MS;
-    }
-    if (s.heardAtMs > state.lastAppliedHeardMs) state.lastAppliedHeardMs = s.heardAtMs;
+    const started = applySighting(
+      state,
+      q.device[i]!,
+      q.zoneId[i]!,
+      q.rssiDbm[i]!,
+      heardAtMs,
+      q.randomized[i] === 1,
+      q.sensorId[i],
+    );
+    if (started && heardAtMs + BURST_WINDOW_MS < eventMs) eventMs = heardAtMs + BURST_WINDOW_MS;
+    if (heardAtMs > state.lastAppliedHeardMs) state.lastAppliedHeardMs = heardAtMs;
   }
-  state.pending = n === pending.length ? [] : pending.slice(n);
+  removeApplied(q, ready, watermarkMs);
   runEventsBefore(state, watermarkMs, zoneIds, rows);
   state.appliedToMs = watermarkMs;
   compactQueues(state);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deviceSortKey } from '../../core/src/occupancy.ts';
+import { deviceSortKey } from '../../core/src/pending-queue.ts';
 
 // Readings that share a time are applied in device order; the key must order pseudonyms exactly
 // as their text does wherever it differs, or results would change with the key.

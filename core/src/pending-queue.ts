@@ -1,0 +1,167 @@
+// Sightings waiting for the watermark (occupancy.ts), in columns: a busy mall queues a million
+// readings a minute, and an object per reading, held for the allowed lateness, was most of the
+// engine's garbage. Entries are in arrival order; `sorted` says that is also application order.
+//
+// Application order: event time, then device, zone, RSSI and sensor, so that neither arrival order
+// nor batch boundaries change the result. Devices compare as their text; `deviceKey` (the first 8
+// of 32 hex digits, -1 for other text) decides most comparisons without reading the text.
+
+export interface PendingSighting {
+  device: string;
+  zoneId: string;
+  rssiDbm: number;
+  heardAtMs: number;
+  randomized: boolean;
+  /** The sensor that heard it, when the shell knows (the radio map then places the burst). */
+  sensorId: string | undefined;
+}
+
+export interface PendingQueue {
+  size: number;
+  /** Arrival order is application order (the common case: readings arrive in order). */
+  sorted: boolean;
+  device: string[];
+  zoneId: string[];
+  sensorId: (string | undefined)[];
+  heardAtMs: Float64Array;
+  rssiDbm: Float64Array;
+  deviceKey: Float64Array;
+  randomized: Uint8Array;
+}
+
+const INITIAL = 1024;
+
+export function createPendingQueue(): PendingQueue {
+  return {
+    size: 0,
+    sorted: true,
+    device: [],
+    zoneId: [],
+    sensorId: [],
+    heardAtMs: new Float64Array(INITIAL),
+    rssiDbm: new Float64Array(INITIAL),
+    deviceKey: new Float64Array(INITIAL),
+    randomized: new Uint8Array(INITIAL),
+  };
+}
+
+/**
+ * A number that orders pseudonyms as their text does where it can: the first 8 of 32 lowercase
+ * hex digits (what gateways send); -1 for any other text, which is then compared as text.
+ */
+export function deviceSortKey(device: string): number {
+  if (device.length !== 32) return -1;
+  let key = 0;
+  for (let i = 0; i < 8; i++) {
+    const c = device.charCodeAt(i);
+    const v = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
+    if (v < 0) return -1;
+    key = key * 16 + v;
+  }
+  return key;
+}
+
+function grow(q: PendingQueue): void {
+  const n = q.heardAtMs.length * 2;
+  const wider = <T extends Float64Array | Uint8Array>(a: T, b: T): T => {
+    b.set(a);
+    return b;
+  };
+  q.heardAtMs = wider(q.heardAtMs, new Float64Array(n));
+  q.rssiDbm = wider(q.rssiDbm, new Float64Array(n));
+  q.deviceKey = wider(q.deviceKey, new Float64Array(n));
+  q.randomized = wider(q.randomized, new Uint8Array(n));
+}
+
+export function pushPending(
+  q: PendingQueue,
+  device: string,
+  zoneId: string,
+  rssiDbm: number,
+  heardAtMs: number,
+  randomized: boolean,
+  sensorId: string | undefined,
+): void {
+  const i = q.size;
+  if (i === q.heardAtMs.length) grow(q);
+  q.device[i] = device;
+  q.zoneId[i] = zoneId;
+  q.sensorId[i] = sensorId;
+  q.heardAtMs[i] = heardAtMs;
+  q.rssiDbm[i] = rssiDbm;
+  q.deviceKey[i] = deviceSortKey(device);
+  q.randomized[i] = randomized ? 1 : 0;
+  q.size = i + 1;
+  if (i > 0 && q.sorted && comparePending(q, i - 1, i) > 0) q.sorted = false;
+}
+
+function compareText(a: string | undefined, b: string | undefined): number {
+  const x = a ?? '';
+  const y = b ?? '';
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** Application order of entries `a` and `b`. */
+export function comparePending(q: PendingQueue, a: number, b: number): number {
+  const dt = q.heardAtMs[a]! - q.heardAtMs[b]!;
+  if (dt !== 0) return dt;
+  const ka = q.deviceKey[a]!;
+  const kb = q.deviceKey[b]!;
+  if (ka !== kb && ka >= 0 && kb >= 0) return ka - kb;
+  return (
+    compareText(q.device[a], q.device[b]) ||
+    compareText(q.zoneId[a], q.zoneId[b]) ||
+    q.rssiDbm[a]! - q.rssiDbm[b]! ||
+    compareText(q.sensorId[a], q.sensorId[b])
+  );
+}
+
+/**
+ * The entries before `watermarkMs`, in application order: a prefix when the queue is sorted, else
+ * those entries sorted (the rest wait, unsorted, for their turn: each entry is sorted once).
+ */
+export function readyOrder(q: PendingQueue, watermarkMs: number): number[] {
+  const ready: number[] = [];
+  if (q.sorted) {
+    for (let i = 0; i < q.size && q.heardAtMs[i]! < watermarkMs; i++) ready.push(i);
+    return ready;
+  }
+  for (let i = 0; i < q.size; i++) if (q.heardAtMs[i]! < watermarkMs) ready.push(i);
+  return ready.sort((a, b) => comparePending(q, a, b));
+}
+
+/** Removes the entries `applied` (a `readyOrder`), keeping the rest in arrival order. */
+export function removeApplied(q: PendingQueue, applied: readonly number[], watermarkMs: number): void {
+  if (applied.length === 0) return;
+  let n = 0;
+  for (let i = 0; i < q.size; i++) {
+    if (q.heardAtMs[i]! < watermarkMs) continue;
+    if (n !== i) {
+      q.device[n] = q.device[i]!;
+      q.zoneId[n] = q.zoneId[i]!;
+      q.sensorId[n] = q.sensorId[i];
+      q.heardAtMs[n] = q.heardAtMs[i]!;
+      q.rssiDbm[n] = q.rssiDbm[i]!;
+      q.deviceKey[n] = q.deviceKey[i]!;
+      q.randomized[n] = q.randomized[i]!;
+    }
+    n++;
+  }
+  q.size = n;
+  q.device.length = n;
+  q.zoneId.length = n;
+  q.sensorId.length = n;
+  // Left unsorted, the rest is sorted when its turn comes.
+  if (n === 0) q.sorted = true;
+}
+
+export function pendingSightings(q: PendingQueue): PendingSighting[] {
+  return Array.from({ length: q.size }, (_, i) => ({
+    device: q.device[i]!,
+    zoneId: q.zoneId[i]!,
+    rssiDbm: q.rssiDbm[i]!,
+    heardAtMs: q.heardAtMs[i]!,
+    randomized: q.randomized[i] === 1,
+    sensorId: q.sensorId[i],
+  }));
+}
