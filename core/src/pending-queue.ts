@@ -20,6 +20,11 @@ export interface PendingQueue {
   size: number;
   /** Arrival order is application order (the common case: readings arrive in order). */
   sorted: boolean;
+  /**
+   * Arrival order is at least event-time order: only readings of the same instant may be out of
+   * order (the common case otherwise: a frame heard by several sensors, reported in any order).
+   */
+  timeSorted: boolean;
   device: string[];
   zoneId: string[];
   sensorId: (string | undefined)[];
@@ -35,6 +40,7 @@ export function createPendingQueue(): PendingQueue {
   return {
     size: 0,
     sorted: true,
+    timeSorted: true,
     device: [],
     zoneId: [],
     sensorId: [],
@@ -92,6 +98,7 @@ export function pushPending(
   q.deviceKey[i] = deviceSortKey(device);
   q.randomized[i] = randomized ? 1 : 0;
   q.size = i + 1;
+  if (i > 0 && q.heardAtMs[i - 1]! > heardAtMs) q.timeSorted = false;
   if (i > 0 && q.sorted && comparePending(q, i - 1, i) > 0) q.sorted = false;
 }
 
@@ -122,12 +129,40 @@ export function comparePending(q: PendingQueue, a: number, b: number): number {
  */
 export function readyOrder(q: PendingQueue, watermarkMs: number): number[] {
   const ready: number[] = [];
-  if (q.sorted) {
+  if (q.sorted || q.timeSorted) {
     for (let i = 0; i < q.size && q.heardAtMs[i]! < watermarkMs; i++) ready.push(i);
+    if (!q.sorted) sortInstants(q, ready);
     return ready;
   }
   for (let i = 0; i < q.size; i++) if (q.heardAtMs[i]! < watermarkMs) ready.push(i);
   return ready.sort((a, b) => comparePending(q, a, b));
+}
+
+/** Sorts each run of entries of the same instant in `order` (already in event-time order) in place. */
+function sortInstants(q: PendingQueue, order: number[]): void {
+  for (let start = 0; start < order.length; ) {
+    let end = start + 1;
+    const t = q.heardAtMs[order[start]!]!;
+    while (end < order.length && q.heardAtMs[order[end]!] === t) end++;
+    if (end - start > 32) {
+      // Many readings at one instant (timestamps of a coarse clock): a real sort.
+      const run = order.slice(start, end).sort((a, b) => comparePending(q, a, b));
+      for (let i = 0; i < run.length; i++) order[start + i] = run[i]!;
+      start = end;
+      continue;
+    }
+    // Insertion sort: an instant usually holds a frame's few readings.
+    for (let i = start + 1; i < end; i++) {
+      const x = order[i]!;
+      let j = i - 1;
+      while (j >= start && comparePending(q, order[j]!, x) > 0) {
+        order[j + 1] = order[j]!;
+        j--;
+      }
+      order[j + 1] = x;
+    }
+    start = end;
+  }
 }
 
 /** Removes the entries `applied` (a `readyOrder`), keeping the rest in arrival order. */
@@ -153,6 +188,11 @@ export function removeApplied(q: PendingQueue, applied: readonly number[], water
   q.sensorId.length = n;
   // Left unsorted, the rest is sorted when its turn comes.
   if (n === 0) q.sorted = true;
+  if (!q.timeSorted) {
+    let inTime = true;
+    for (let i = 1; i < n && inTime; i++) inTime = q.heardAtMs[i - 1]! <= q.heardAtMs[i]!;
+    q.timeSorted = inTime;
+  }
 }
 
 export function pendingSightings(q: PendingQueue): PendingSighting[] {
