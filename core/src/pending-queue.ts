@@ -68,15 +68,19 @@ export function deviceSortKey(device: string): number {
 }
 
 function grow(q: PendingQueue): void {
-  const n = q.heardAtMs.length * 2;
-  const wider = <T extends Float64Array | Uint8Array>(a: T, b: T): T => {
-    b.set(a);
+  resize(q, q.heardAtMs.length * 2);
+}
+
+/** Columns of `n` entries (at least the queue's size). */
+function resize(q: PendingQueue, n: number): void {
+  const moved = <T extends Float64Array | Uint8Array>(a: T, b: T): T => {
+    b.set(a.subarray(0, q.size));
     return b;
   };
-  q.heardAtMs = wider(q.heardAtMs, new Float64Array(n));
-  q.rssiDbm = wider(q.rssiDbm, new Float64Array(n));
-  q.deviceKey = wider(q.deviceKey, new Float64Array(n));
-  q.randomized = wider(q.randomized, new Uint8Array(n));
+  q.heardAtMs = moved(q.heardAtMs, new Float64Array(n));
+  q.rssiDbm = moved(q.rssiDbm, new Float64Array(n));
+  q.deviceKey = moved(q.deviceKey, new Float64Array(n));
+  q.randomized = moved(q.randomized, new Uint8Array(n));
 }
 
 export function pushPending(
@@ -186,6 +190,10 @@ export function removeApplied(q: PendingQueue, applied: readonly number[], water
   q.device.length = n;
   q.zoneId.length = n;
   q.sensorId.length = n;
+  // After a peak (a backlog drained) the columns shrink back: the queue holds the lateness's worth.
+  if (q.heardAtMs.length > INITIAL && n * 4 < q.heardAtMs.length) {
+    resize(q, Math.max(INITIAL, 2 ** Math.ceil(Math.log2(2 * n + 1))));
+  }
   // Left unsorted, the rest is sorted when its turn comes.
   if (n === 0) q.sorted = true;
   if (!q.timeSorted) {

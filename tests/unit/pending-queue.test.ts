@@ -69,4 +69,23 @@ describe('pending queue', () => {
       expect(new Set(handed).size).toBeGreaterThan(handed.length / 2);
     }
   });
+
+  it('shrinks back after a backlog, keeping what still waits', () => {
+    const q = createPendingQueue();
+    for (let i = 0; i < 20_000; i++) pushPending(q, `d${i % 50}`, 'z', -60, T0 + i, i % 2 === 0, 's');
+    expect(q.heardAtMs.length).toBeGreaterThanOrEqual(20_000);
+    const watermarkMs = T0 + 19_990;
+    removeApplied(q, readyOrder(q, watermarkMs), watermarkMs);
+    expect(q.heardAtMs.length).toBeLessThanOrEqual(1024);
+    expect(pendingSightings(q)).toEqual(
+      Array.from({ length: 10 }, (_, k) => ({
+        device: `d${(19_990 + k) % 50}`,
+        zoneId: 'z',
+        rssiDbm: -60,
+        heardAtMs: T0 + 19_990 + k,
+        randomized: k % 2 === 0,
+        sensorId: 's',
+      })),
+    );
+  });
 });
