@@ -25,7 +25,7 @@ import type { SightingsWrite } from './sql/copy-sightings.ts';
 import type { DeadLetter } from './sql/dead-letter.ts';
 import { writeEngineOutput } from './sql/engine-output.ts';
 import { upsertOccupancyLive } from './sql/upsert-occupancy.ts';
-import { type GroupBatch, writeGroup } from './sql/write-group.ts';
+import { type GroupBatch, keyOf, writeGroup } from './sql/write-group.ts';
 
 // Messages in arrival order: decode → queue (`commit-queue.ts`) → one transaction for all queued
 // (ledger claims of (mall, gateway, seq), rows, dead letters) → in order: update in-memory
@@ -348,7 +348,7 @@ export function createIngest(options: IngestOptions): Ingest {
   /** Batches in hand (taken, not settled) by their ledger key (mall, gateway, seq), with their deliveries. */
   const inHandKeys = new Map<string, number>();
   function batchKey(g: GroupBatch): string {
-    return `${g.mallId}\u0000${g.gatewayId}\u0000${g.batch.seq}`;
+    return keyOf(g.mallId, g.gatewayId, g.batch.seq);
   }
   function releaseKey(key: string): void {
     const holders = (inHandKeys.get(key) ?? 1) - 1;

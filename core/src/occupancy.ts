@@ -73,7 +73,7 @@ import {
   type PendingQueue,
   pushPending,
   readyOrder,
-  removeApplied,
+  removeBefore,
 } from './pending-queue.ts';
 import { createPseudonymTable } from './pseudonym-table.ts';
 import { createRadioMap, type RadioMap, type RadioMapOptions } from './radio-map.ts';
@@ -849,9 +849,7 @@ export function closeMinutes(
   // sighting reaches the next event (or starts a burst, which is one).
   let closeMs = state.minuteStartMs + MINUTE_MS;
   let eventMs = nextEventMs(state);
-  let n = 0;
-  for (; n < ready.length; n++) {
-    const i = ready[n]!;
+  for (const i of ready) {
     const heardAtMs = q.heardAtMs[i]!;
     if (heardAtMs >= closeMs || heardAtMs > eventMs) {
       runEventsBefore(state, heardAtMs, zoneIds, rows);
@@ -870,7 +868,7 @@ export function closeMinutes(
     if (started && heardAtMs + BURST_WINDOW_MS < eventMs) eventMs = heardAtMs + BURST_WINDOW_MS;
     if (heardAtMs > state.lastAppliedHeardMs) state.lastAppliedHeardMs = heardAtMs;
   }
-  removeApplied(q, ready, watermarkMs);
+  removeBefore(q, watermarkMs);
   runEventsBefore(state, watermarkMs, zoneIds, rows);
   state.appliedToMs = watermarkMs;
   compactQueues(state);

@@ -169,9 +169,8 @@ function sortInstants(q: PendingQueue, order: number[]): void {
   }
 }
 
-/** Removes the entries `applied` (a `readyOrder`), keeping the rest in arrival order. */
-export function removeApplied(q: PendingQueue, applied: readonly number[], watermarkMs: number): void {
-  if (applied.length === 0) return;
+/** Removes the entries before `watermarkMs` (once applied), keeping the rest in arrival order. */
+export function removeBefore(q: PendingQueue, watermarkMs: number): void {
   let n = 0;
   for (let i = 0; i < q.size; i++) {
     if (q.heardAtMs[i]! < watermarkMs) continue;

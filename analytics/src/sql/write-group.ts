@@ -41,7 +41,8 @@ const SCALES_SQL = `INSERT INTO scale_readings (time, mall_id, gateway_id, senso
 const DEAD_LETTERS_SQL = `INSERT INTO dead_letters (topic, mall_id, gateway_id, reason, payload)
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])`;
 
-const keyOf = (mallId: string, gatewayId: string, seq: number | string) =>
+/** A batch's ledger key, (mall, gateway, seq), as one string. */
+export const keyOf = (mallId: string, gatewayId: string, seq: number | string) =>
   `${mallId}\u0000${gatewayId}\u0000${seq}`;
 
 /** Claims and writes the group inside the caller's transaction; returns which batches were fresh. */
