@@ -32,6 +32,8 @@ export interface PendingQueue {
   rssiDbm: Float64Array;
   deviceKey: Float64Array;
   randomized: Uint8Array;
+  /** What `readyOrder` returns, reused: valid until its next call. */
+  order: number[];
 }
 
 const INITIAL = 1024;
@@ -48,6 +50,7 @@ export function createPendingQueue(): PendingQueue {
     rssiDbm: new Float64Array(INITIAL),
     deviceKey: new Float64Array(INITIAL),
     randomized: new Uint8Array(INITIAL),
+    order: [],
   };
 }
 
@@ -129,10 +132,12 @@ export function comparePending(q: PendingQueue, a: number, b: number): number {
 
 /**
  * The entries before `watermarkMs`, in application order: a prefix when the queue is sorted, else
- * those entries sorted (the rest wait, unsorted, for their turn: each entry is sorted once).
+ * those entries sorted (the rest wait, unsorted, for their turn: each entry is sorted once). The
+ * array is the queue's own, overwritten by the next call.
  */
-export function readyOrder(q: PendingQueue, watermarkMs: number): number[] {
-  const ready: number[] = [];
+export function readyOrder(q: PendingQueue, watermarkMs: number): readonly number[] {
+  const ready = q.order;
+  ready.length = 0;
   if (q.sorted || q.timeSorted) {
     for (let i = 0; i < q.size && q.heardAtMs[i]! < watermarkMs; i++) ready.push(i);
     if (!q.sorted) sortInstants(q, ready);
