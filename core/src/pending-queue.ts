@@ -25,15 +25,16 @@ export interface PendingQueue {
    * order (the common case otherwise: a frame heard by several sensors, reported in any order).
    */
   timeSorted: boolean;
-  device: string[];
-  zoneId: string[];
+  /** Columns of a fixed capacity (the typed arrays' length): never grown by a write, never trimmed. */
+  device: (string | undefined)[];
+  zoneId: (string | undefined)[];
   sensorId: (string | undefined)[];
   heardAtMs: Float64Array;
   rssiDbm: Float64Array;
   deviceKey: Float64Array;
   randomized: Uint8Array;
-  /** What `readyOrder` returns, reused: valid until its next call. */
-  order: number[];
+  /** Where `readyOrder` writes its answer: reused, valid until its next call. */
+  order: Int32Array;
 }
 
 const INITIAL = 1024;
@@ -43,14 +44,14 @@ export function createPendingQueue(): PendingQueue {
     size: 0,
     sorted: true,
     timeSorted: true,
-    device: [],
-    zoneId: [],
-    sensorId: [],
+    device: new Array(INITIAL).fill(undefined),
+    zoneId: new Array(INITIAL).fill(undefined),
+    sensorId: new Array(INITIAL).fill(undefined),
     heardAtMs: new Float64Array(INITIAL),
     rssiDbm: new Float64Array(INITIAL),
     deviceKey: new Float64Array(INITIAL),
     randomized: new Uint8Array(INITIAL),
-    order: [],
+    order: new Int32Array(INITIAL),
   };
 }
 
@@ -84,6 +85,15 @@ function resize(q: PendingQueue, n: number): void {
   q.rssiDbm = moved(q.rssiDbm, new Float64Array(n));
   q.deviceKey = moved(q.deviceKey, new Float64Array(n));
   q.randomized = moved(q.randomized, new Uint8Array(n));
+  const texts = (a: (string | undefined)[]) => {
+    const b = new Array<string | undefined>(n).fill(undefined);
+    for (let i = 0; i < q.size; i++) b[i] = a[i];
+    return b;
+  };
+  q.device = texts(q.device);
+  q.zoneId = texts(q.zoneId);
+  q.sensorId = texts(q.sensorId);
+  q.order = new Int32Array(n);
 }
 
 export function pushPending(
@@ -135,28 +145,31 @@ export function comparePending(q: PendingQueue, a: number, b: number): number {
  * those entries sorted (the rest wait, unsorted, for their turn: each entry is sorted once). The
  * array is the queue's own, overwritten by the next call.
  */
-export function readyOrder(q: PendingQueue, watermarkMs: number): readonly number[] {
-  const ready = q.order;
-  ready.length = 0;
+export function readyOrder(q: PendingQueue, watermarkMs: number): Int32Array {
+  const order = q.order;
+  let n = 0;
   if (q.sorted || q.timeSorted) {
-    for (let i = 0; i < q.size && q.heardAtMs[i]! < watermarkMs; i++) ready.push(i);
+    while (n < q.size && q.heardAtMs[n]! < watermarkMs) {
+      order[n] = n;
+      n++;
+    }
+    const ready = order.subarray(0, n);
     if (!q.sorted) sortInstants(q, ready);
     return ready;
   }
-  for (let i = 0; i < q.size; i++) if (q.heardAtMs[i]! < watermarkMs) ready.push(i);
-  return ready.sort((a, b) => comparePending(q, a, b));
+  for (let i = 0; i < q.size; i++) if (q.heardAtMs[i]! < watermarkMs) order[n++] = i;
+  return order.subarray(0, n).sort((a, b) => comparePending(q, a, b));
 }
 
 /** Sorts each run of entries of the same instant in `order` (already in event-time order) in place. */
-function sortInstants(q: PendingQueue, order: number[]): void {
+function sortInstants(q: PendingQueue, order: Int32Array): void {
   for (let start = 0; start < order.length; ) {
     let end = start + 1;
     const t = q.heardAtMs[order[start]!]!;
     while (end < order.length && q.heardAtMs[order[end]!] === t) end++;
     if (end - start > 32) {
       // Many readings at one instant (timestamps of a coarse clock): a real sort.
-      const run = order.slice(start, end).sort((a, b) => comparePending(q, a, b));
-      for (let i = 0; i < run.length; i++) order[start + i] = run[i]!;
+      order.subarray(start, end).sort((a, b) => comparePending(q, a, b));
       start = end;
       continue;
     }
@@ -190,13 +203,18 @@ export function removeBefore(q: PendingQueue, watermarkMs: number): void {
     }
     n++;
   }
+  // Let go of the texts of the entries removed (setting `length` would free the columns).
+  const held = q.size;
+  for (let i = n; i < held; i++) {
+    q.device[i] = undefined;
+    q.zoneId[i] = undefined;
+    q.sensorId[i] = undefined;
+  }
   q.size = n;
-  q.device.length = n;
-  q.zoneId.length = n;
-  q.sensorId.length = n;
-  // After a peak (a backlog drained) the columns shrink back: the queue holds the lateness's worth.
-  if (q.heardAtMs.length > INITIAL && n * 4 < q.heardAtMs.length) {
-    resize(q, Math.max(INITIAL, 2 ** Math.ceil(Math.log2(2 * n + 1))));
+  // After a peak (a backlog drained) the columns shrink back, to twice what this call held: the
+  // next calls, holding about as much, fit without growing them again.
+  if (q.heardAtMs.length > INITIAL && held * 4 < q.heardAtMs.length) {
+    resize(q, Math.max(INITIAL, 2 ** Math.ceil(Math.log2(2 * held + 1))));
   }
   // Left unsorted, the rest is sorted when its turn comes.
   if (n === 0) q.sorted = true;
