@@ -211,10 +211,13 @@ export function removeBefore(q: PendingQueue, watermarkMs: number): void {
     q.sensorId[i] = undefined;
   }
   q.size = n;
-  // After a peak (a backlog drained) the columns shrink back, to twice what this call held: the
-  // next calls, holding about as much, fit without growing them again.
-  if (q.heardAtMs.length > INITIAL && held * 4 < q.heardAtMs.length) {
-    resize(q, Math.max(INITIAL, 2 ** Math.ceil(Math.log2(2 * held + 1))));
+  // After a peak (a backlog drained) the columns shrink back: to twice what this call held once a
+  // call holds little (the next ones, holding about as much, fit without growing them again), or
+  // at once to twice what is left when that is a sliver of them.
+  const capacity = q.heardAtMs.length;
+  if (capacity > INITIAL && (held * 4 < capacity || n * 16 < capacity)) {
+    const keep = held * 4 < capacity ? held : n;
+    resize(q, Math.max(INITIAL, 2 ** Math.ceil(Math.log2(2 * keep + 1))));
   }
   // Left unsorted, the rest is sorted when its turn comes.
   if (n === 0) q.sorted = true;

@@ -76,8 +76,6 @@ describe('pending queue', () => {
     expect(q.heardAtMs.length).toBeGreaterThanOrEqual(20_000);
     const watermarkMs = T0 + 19_990;
     removeBefore(q, watermarkMs);
-    // The next call holds a few entries, not the backlog: then the columns shrink.
-    removeBefore(q, watermarkMs);
     expect(q.heardAtMs.length).toBeLessThanOrEqual(1024);
     expect(pendingSightings(q)).toEqual(
       Array.from({ length: 10 }, (_, k) => ({
@@ -89,5 +87,18 @@ describe('pending queue', () => {
         sensorId: 's',
       })),
     );
+  });
+
+  it('keeps its columns while it holds a steady stream (no shrinking and growing back each call)', () => {
+    const q = createPendingQueue();
+    let t = T0;
+    const sizes = new Set<number>();
+    for (let call = 0; call < 50; call++) {
+      for (let i = 0; i < 1_500; i++) pushPending(q, `d${i % 40}`, 'z', -60, t++, false, 's');
+      if (call > 2) sizes.add(q.heardAtMs.length);
+      removeBefore(q, t - 400); // the last 400 wait for the watermark
+      if (call > 2) sizes.add(q.heardAtMs.length);
+    }
+    expect(sizes.size).toBe(1);
   });
 });
