@@ -6,7 +6,7 @@ import {
   pseudonymText,
   releasePseudonym,
 } from './pseudonym-table.ts';
-import { createZoneTrack, type ZoneTrack } from './zone-estimator.ts';
+import { type BurstObservation, createZoneTrack, type ZoneTrack } from './zone-estimator.ts';
 
 // The occupancy engine's devices as integer slots with typed-array columns (issue 4: ≤ 300 B of
 // live state per device at 1,000,000 devices; a DeviceState object with a dozen small arrays took
@@ -25,14 +25,18 @@ export const FED = 1;
 export const MAPPED = 2;
 export const RANDOMIZED = 4;
 
-/** A burst being collected, or a link burst lent out for reading. */
-export interface BurstRecord {
-  zones: number[];
-  rssiDbm: number[];
-  count: number;
-  sensors: number[];
-  sensorRssiDbm: number[];
-  sensorCount: number;
+/** A burst being collected: what the zone track is handed once it is complete. */
+export type BurstRecord = BurstObservation;
+
+/**
+ * Records lent by index to device slots, and the slot each is lent to (-1: free); beyond
+ * SPARE_RECORDS free ones the records are let go, and once most of a pool is free it is
+ * renumbered (`compacted`).
+ */
+interface Pool<R> {
+  records: (R | undefined)[];
+  owner: number[];
+  free: number[];
 }
 
 export interface DeviceTable {
@@ -79,16 +83,9 @@ export interface DeviceTable {
   firstLen: Uint16Array;
   lastOff: Int32Array;
   lastLen: Uint16Array;
-  /**
-   * Pools: records lent by index, and the slot each is lent to (-1: free); beyond SPARE_RECORDS
-   * free ones the records are let go, and once most of a pool is free it is renumbered (`compacted`).
-   */
-  bursts: (BurstRecord | undefined)[];
-  burstOwner: number[];
-  burstFree: number[];
-  tracks: (ZoneTrack | undefined)[];
-  trackOwner: number[];
-  trackFree: number[];
+  /** Bursts being collected and zone tracks with undecided steps, lent per slot (`burst`, `track`). */
+  bursts: Pool<BurstRecord>;
+  tracks: Pool<ZoneTrack>;
   arenaZones: Int32Array;
   arenaRssiDbm: Float64Array;
   arenaUsed: number;
@@ -132,12 +129,8 @@ export function createDeviceTable(names: PseudonymTable): DeviceTable {
     firstLen: new Uint16Array(n),
     lastOff: new Int32Array(n),
     lastLen: new Uint16Array(n),
-    bursts: [],
-    burstOwner: [],
-    burstFree: [],
-    tracks: [],
-    trackOwner: [],
-    trackFree: [],
+    bursts: { records: [], owner: [], free: [] },
+    tracks: { records: [], owner: [], free: [] },
     arenaZones: new Int32Array(n),
     arenaRssiDbm: new Float64Array(n),
     arenaUsed: 0,
@@ -264,33 +257,39 @@ export function shiftQuarantine(t: DeviceTable, burstBy: number, decisionBy: num
 
 /** The burst record of slot `d`, lent now if it has none (its counts at 0). */
 export function burstOf(t: DeviceTable, d: number): BurstRecord {
-  let b = t.burst[d]!;
-  if (b < 0) {
-    b = t.burstFree.pop() ?? t.bursts.push(undefined) - 1;
-    t.burstOwner[b] = d;
-    let r = t.bursts[b];
-    if (r === undefined) {
-      r = newBurst();
-      t.bursts[b] = r;
-    }
+  if (t.burst[d]! < 0) {
+    const r = lend(t.bursts, t.burst, d, newBurst);
     r.count = 0;
     r.sensorCount = 0;
-    t.burst[d] = b;
   }
-  return t.bursts[b]!;
+  return t.bursts.records[t.burst[d]!]!;
 }
 
 export function dropBurst(t: DeviceTable, d: number): void {
-  const b = t.burst[d]!;
-  if (b >= 0) {
-    if (t.burstFree.length >= SPARE_RECORDS) t.bursts[b] = undefined;
-    t.burstOwner[b] = -1;
-    t.burstFree.push(b);
-    t.burst[d] = -1;
-    if (mostlyFree(t.burstFree.length, t.bursts.length)) {
-      [t.bursts, t.burstOwner, t.burstFree] = compacted(t.bursts, t.burstOwner, t.burst);
-    }
+  if (t.burst[d]! >= 0) giveBack(t.bursts, t.burst, d);
+}
+
+/** Lends slot `d` a record of `pool` (a spare one, else a new one); `column` holds its index. */
+function lend<R>(pool: Pool<R>, column: Int32Array, d: number, create: () => R): R {
+  const i = pool.free.pop() ?? pool.records.push(undefined) - 1;
+  pool.owner[i] = d;
+  column[d] = i;
+  let r = pool.records[i];
+  if (r === undefined) {
+    r = create();
+    pool.records[i] = r;
   }
+  return r;
+}
+
+/** Slot `d`'s record goes back to `pool`. */
+function giveBack<R>(pool: Pool<R>, column: Int32Array, d: number): void {
+  const i = column[d]!;
+  if (pool.free.length >= SPARE_RECORDS) pool.records[i] = undefined;
+  pool.owner[i] = -1;
+  pool.free.push(i);
+  column[d] = -1;
+  if (mostlyFree(pool.free.length, pool.records.length)) compact(pool, column);
 }
 
 /**
@@ -302,31 +301,29 @@ function mostlyFree(free: number, length: number): boolean {
   return free > 4 * SPARE_RECORDS && free * 4 > length * 3;
 }
 
-/** The pool with its lent records renumbered from 0 (`column` follows), then up to SPARE_RECORDS free ones. */
-function compacted<R>(
-  records: (R | undefined)[],
-  owner: number[],
-  column: Int32Array,
-): [(R | undefined)[], number[], number[]] {
-  const keep: (R | undefined)[] = [];
-  const keepOwner: number[] = [];
+/** Renumbers the pool's lent records from 0 (`column` follows), then keeps up to SPARE_RECORDS free ones. */
+function compact<R>(pool: Pool<R>, column: Int32Array): void {
+  const records: (R | undefined)[] = [];
+  const owner: number[] = [];
   const spare: R[] = [];
-  for (let i = 0; i < records.length; i++) {
-    const d = owner[i]!;
-    const r = records[i];
+  for (let i = 0; i < pool.records.length; i++) {
+    const d = pool.owner[i]!;
+    const r = pool.records[i];
     if (d >= 0) {
-      column[d] = keep.length;
-      keep.push(r);
-      keepOwner.push(d);
+      column[d] = records.length;
+      records.push(r);
+      owner.push(d);
     } else if (r !== undefined && spare.length < SPARE_RECORDS) spare.push(r);
   }
   const free: number[] = [];
   for (const r of spare) {
-    free.push(keep.length);
-    keep.push(r);
-    keepOwner.push(-1);
+    free.push(records.length);
+    records.push(r);
+    owner.push(-1);
   }
-  return [keep, keepOwner, free];
+  pool.records = records;
+  pool.owner = owner;
+  pool.free = free;
 }
 
 function newBurst(): BurstRecord {
@@ -335,46 +332,30 @@ function newBurst(): BurstRecord {
 
 /** The zone track of slot `d`, lent now (empty, at the slot's root) if it has none. */
 export function trackOf(t: DeviceTable, d: number): ZoneTrack {
-  let k = t.track[d]!;
-  if (k < 0) {
-    k = t.trackFree.pop() ?? t.tracks.push(undefined) - 1;
-    t.trackOwner[k] = d;
-    let track = t.tracks[k];
-    if (track === undefined) {
-      track = createZoneTrack();
-      t.tracks[k] = track;
-    }
+  if (t.track[d]! < 0) {
+    const track = lend(t.tracks, t.track, d, createZoneTrack);
     track.rootZone = t.rootZone[d]!;
     track.rootCands[0] = track.rootZone;
     track.rootMs = t.rootMs[d]!;
     track.filtered = -1;
-    t.track[d] = k;
   }
-  return t.tracks[k]!;
+  return t.tracks.records[t.track[d]!]!;
 }
 
 /** Keeps the track's root in the columns, and returns the track once it has no undecided step. */
 export function settleTrack(t: DeviceTable, d: number): void {
   const k = t.track[d]!;
   if (k < 0) return;
-  const track = t.tracks[k]!;
+  const track = t.tracks.records[k]!;
   t.rootZone[d] = track.rootZone;
   t.rootMs[d] = track.rootMs;
-  if (track.stepMs.length === 0) {
-    if (t.trackFree.length >= SPARE_RECORDS) t.tracks[k] = undefined;
-    t.trackOwner[k] = -1;
-    t.trackFree.push(k);
-    t.track[d] = -1;
-    if (mostlyFree(t.trackFree.length, t.tracks.length)) {
-      [t.tracks, t.trackOwner, t.trackFree] = compacted(t.tracks, t.trackOwner, t.track);
-    }
-  }
+  if (track.stepMs.length === 0) giveBack(t.tracks, t.track, d);
 }
 
 /** Undecided steps of slot `d`. */
 export function pendingSteps(t: DeviceTable, d: number): number {
   const k = t.track[d]!;
-  return k < 0 ? 0 : t.tracks[k]!.stepMs.length;
+  return k < 0 ? 0 : t.tracks.records[k]!.stepMs.length;
 }
 
 /** Stores `count` (zone, RSSI) pairs in the arena; returns the offset. */

@@ -114,7 +114,7 @@ function linkOf(t: DeviceTable, off: number, count: number): [number[], number[]
 
 function snapshotDevice(t: DeviceTable, d: number): SnapshotDevice {
   const b = t.burst[d]!;
-  const burst = b < 0 ? undefined : t.bursts[b]!;
+  const burst = b < 0 ? undefined : t.bursts.records[b]!;
   const k = t.track[d]!;
   return {
     id: deviceName(t, d),
@@ -135,7 +135,7 @@ function snapshotDevice(t: DeviceTable, d: number): SnapshotDevice {
             sensors: burst.sensors.slice(0, burst.sensorCount),
             sensorRssiDbm: burst.sensorRssiDbm.slice(0, burst.sensorCount),
           },
-    track: k < 0 ? null : copyTrack(t.tracks[k]!),
+    track: k < 0 ? null : copyTrack(t.tracks.records[k]!),
     first: linkOf(t, t.firstOff[d]!, t.firstLen[d]!),
     last: linkOf(t, t.lastOff[d]!, t.lastLen[d]!),
   };

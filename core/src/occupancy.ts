@@ -98,7 +98,6 @@ import {
 import { type VisitorRule, visitorRuleWith } from './visitor-rule.ts';
 import {
   addStep,
-  type BurstObservation,
   DEFAULT_ZONE_ESTIMATOR,
   decideOldest,
   type ZoneEstimatorOptions,
@@ -179,8 +178,6 @@ export interface OccupancyState {
   options: Readonly<OccupancyOptions>;
   /** `options` plus the layout's outside zones, for the sessionizer. */
   sessionOptions: Readonly<SessionOptions>;
-  /** Reused for every burst handed to a zone track (no allocation per burst). */
-  scratch: BurstObservation;
   /** Reused to describe each link candidate, and each new randomized device, to the linker. */
   candidate: LinkCandidate & { zones: number[]; rssiDbm: number[] };
   successor: LinkSuccessor & { zones: number[]; rssiDbm: number[] };
@@ -270,7 +267,6 @@ export function createOccupancyState(
         ? undefined
         : createRadioMap({ ...layout, sensors: layout.sensors }, options.radioMap),
     estimator: { ...DEFAULT_ZONE_ESTIMATOR, ...options.zoneEstimator },
-    scratch: { zones: [], rssiDbm: [], count: 0, sensors: [], sensorRssiDbm: [], sensorCount: 0 },
     candidate: { device: '', lastStepMs: 0, lastZone: -1, gapMs: Number.NaN, zones: [], rssiDbm: [] },
     successor: { device: '', firstMs: 0, firstZone: -1, gapMs: Number.NaN, zones: [], rssiDbm: [] },
     linker: createLinkerState(),
@@ -300,15 +296,10 @@ function feedBurst(state: OccupancyState, d: number): void {
     if (gap <= MAX_RHYTHM_GAP_MS) t.gapMs[d] = Number.isNaN(gapMs) ? gap : gapMs + (gap - gapMs) / 4;
   }
   const burst = burstOf(t, d);
-  const obs = state.scratch;
-  obs.zones = burst.zones;
-  obs.rssiDbm = burst.rssiDbm;
-  obs.count = burst.count;
-  obs.sensors = burst.sensors;
-  obs.sensorRssiDbm = burst.sensorRssiDbm;
-  obs.sensorCount = (t.flags[d]! & MAPPED) !== 0 ? burst.sensorCount : 0;
+  // A sensor off the radio map heard it: the map cannot place it (its zones do).
+  if ((t.flags[d]! & MAPPED) === 0) burst.sensorCount = 0;
   const track = trackOf(t, d);
-  addStep(track, state.graph, state.estimator, obs, startMs, state.radioMap);
+  addStep(track, state.graph, state.estimator, burst, startMs, state.radioMap);
   t.lastStepMs[d] = startMs;
   t.zone[d] = track.filtered;
   if ((t.flags[d]! & RANDOMIZED) !== 0) {
@@ -338,8 +329,8 @@ function decideStep(state: OccupancyState, d: number, stepMs: number, rssiDbm: n
   const t = state.devices;
   const k = t.track[d]!;
   // A step already decided, or a device since forgotten, has nothing waiting.
-  if (k < 0 || t.tracks[k]!.stepMs[0] !== stepMs) return;
-  const track = t.tracks[k]!;
+  if (k < 0 || t.tracks.records[k]!.stepMs[0] !== stepMs) return;
+  const track = t.tracks.records[k]!;
   const device = t.pid[d]!;
   let fromZone = track.rootZone;
   let fromMs = track.rootMs;
@@ -825,6 +816,11 @@ function runEventsBefore(
   }
 }
 
+/** The watermark: the newest event time seen less the allowed lateness. */
+export function watermarkOf(state: OccupancyState): number {
+  return state.newestMs - state.options.allowedLatenessMs;
+}
+
 /**
  * Applies every pending sighting the watermark has passed and closes every minute that ends at
  * or before it, returning one row per zone in `zoneIds` per closed minute (zeros included, so a
@@ -838,10 +834,9 @@ export function closeMinutes(
   zoneIds: readonly string[],
   untilMs = Number.POSITIVE_INFINITY,
 ): MinuteRow[] {
-  const options = state.options;
   const rows: MinuteRow[] = [];
   if (state.minuteStartMs === undefined) return rows;
-  const watermarkMs = Math.min(state.newestMs - options.allowedLatenessMs, untilMs);
+  const watermarkMs = Math.min(watermarkOf(state), untilMs);
   if (watermarkMs <= state.appliedToMs) return rows;
   const q = state.pending;
   const ready = readyOrder(q, watermarkMs);

@@ -12,22 +12,22 @@ describe('device table pools', () => {
       b.count = 1;
       b.zones[0] = i;
     }
-    expect(t.bursts.length).toBe(n);
+    expect(t.bursts.records.length).toBe(n);
     const kept = [7, 12_345, 39_999];
     for (let i = 0; i < n; i++) if (!kept.includes(i)) dropBurst(t, findDevice(t, `d${i}`));
-    expect(t.bursts.length).toBeLessThan(n / 2);
-    expect(t.burstFree.length).toBeLessThan(n / 2);
+    expect(t.bursts.records.length).toBeLessThan(n / 2);
+    expect(t.bursts.free.length).toBeLessThan(n / 2);
     for (const i of kept) {
       const d = findDevice(t, `d${i}`);
       expect(t.burst[d]).toBeGreaterThanOrEqual(0);
-      expect(t.burstOwner[t.burst[d]!]).toBe(d);
+      expect(t.bursts.owner[t.burst[d]!]).toBe(d);
       expect(burstOf(t, d).zones[0]).toBe(i);
     }
     // Free indices are free, and lent anew without meeting a lent record.
     const d = addDevice(t, 'new', false);
     const b = burstOf(t, d);
     expect(b.count).toBe(0);
-    expect(t.burstOwner[t.burst[d]!]).toBe(d);
+    expect(t.bursts.owner[t.burst[d]!]).toBe(d);
     for (const i of kept) expect(burstOf(t, findDevice(t, `d${i}`)).zones[0]).toBe(i);
   });
 });
