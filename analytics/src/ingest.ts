@@ -12,6 +12,7 @@ import {
   type MinuteRow,
   type OccupancyOptions,
   type OccupancyState,
+  watermarkOf,
 } from '../../core/src/occupancy.ts';
 import { redactMacs } from '../../core/src/privacy.ts';
 import { drainClosed } from '../../core/src/sessions.ts';
@@ -139,7 +140,7 @@ const CATCH_UP_SLICE_MS = 10_000;
 async function catchUp(state: OccupancyState, zoneIds: readonly string[]): Promise<MinuteRow[]> {
   const rows: MinuteRow[] = [];
   for (;;) {
-    const targetMs = state.newestMs - state.options.allowedLatenessMs;
+    const targetMs = watermarkOf(state);
     const untilMs = Math.min(targetMs, state.appliedToMs + CATCH_UP_SLICE_MS);
     for (const row of closeMinutes(state, zoneIds, untilMs)) rows.push(row);
     if (untilMs >= targetMs) break;

@@ -253,6 +253,22 @@ export function scoreZone(
   rssiDbm: readonly number[],
   heard = sensorIdx.length,
 ): number {
+  loadReadings(map, rssiDbm, heard);
+  return scoreLoaded(map, zone, sensorIdx, heard);
+}
+
+/** Hands a burst's readings to the scorer once, for `scoreLoaded` to score it in any number of zones. */
+export function loadReadings(map: RadioMap, rssiDbm: readonly number[], heard: number): void {
+  for (let i = 0; i < heard; i++) map.scorer.readings[i] = rssiDbm[i]!;
+}
+
+/** `scoreZone` for the burst whose readings `loadReadings` handed over last. */
+export function scoreLoaded(
+  map: RadioMap,
+  zone: number,
+  sensorIdx: readonly number[],
+  heard: number,
+): number {
   const slot = map.zoneSlot[zone];
   const inRange = map.zoneInRange[zone];
   if (slot === undefined || inRange === undefined || heard === 0) return Number.NEGATIVE_INFINITY;
@@ -263,7 +279,6 @@ export function scoreZone(
     const c = slot[sensorIdx[i]!]!;
     if (c < 0) return Number.NEGATIVE_INFINITY;
     scorer.cols[i] = c;
-    scorer.readings[i] = rssiDbm[i]!;
     if (c < 32) needed |= 1 << c;
   }
   const best = scorer.bestMisfit(

@@ -1,4 +1,4 @@
-import { type RadioMap, scoreZone } from './radio-map.ts';
+import { loadReadings, type RadioMap, scoreLoaded } from './radio-map.ts';
 import { type ZoneGraph, zoneHops } from './zone-graph.ts';
 
 // Zone per probe burst: a hidden Markov model over the layout's zones, run per device.
@@ -222,9 +222,10 @@ function mapEmissions(
   }
   let best = Number.NEGATIVE_INFINITY;
   let fitting = 0;
+  loadReadings(map, rssi, sensorCount);
   for (let zi = 0; zi < zones.length; zi++) {
     const z = zones[zi]!;
-    const score = scoreZone(map, z, sensors, rssi, sensorCount);
+    const score = scoreLoaded(map, z, sensors, sensorCount);
     if (score === Number.NEGATIVE_INFINITY) continue;
     cands[fitting] = z;
     emit[fitting] = score;
