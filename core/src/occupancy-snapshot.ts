@@ -33,7 +33,8 @@ import { zoneIndex } from './zone-graph.ts';
 /** 2: devices as the columns of device-table.ts (1 held DeviceState objects). */
 export const SNAPSHOT_FORMAT = 2;
 
-type SnapshotTrack = Omit<ZoneTrack, 'spare' | 'rootCands'>;
+/** `confidence` is the last decision's, read at once: nothing to carry over. */
+type SnapshotTrack = Omit<ZoneTrack, 'spare' | 'rootCands' | 'confidence'>;
 
 /** One device: its columns (device-table.ts), and what it has lent from the pools. */
 export interface SnapshotDevice {
@@ -298,7 +299,8 @@ export function restoreOccupancy(
   state.finalQueue = [...snapshot.finalQueue];
   const s = state.sessions;
   for (const [id, session] of snapshot.sessions.open) restoreSession(s, id, session);
-  s.closedStays = snapshot.sessions.closedStays.map((x) => ({ ...x }));
+  // A stay closed before confidences were kept has none (null).
+  s.closedStays = snapshot.sessions.closedStays.map((x) => ({ ...x, confidence: x.confidence ?? null }));
   s.closedVisits = snapshot.sessions.closedVisits.map((x) => ({ ...x }));
   for (const [atMs, counts] of snapshot.sessions.coverage) s.coverage.set(atMs, new Map(counts));
   s.oldestLastMs = snapshot.sessions.oldestLastMs;

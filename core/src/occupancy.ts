@@ -390,7 +390,17 @@ function decideStep(state: OccupancyState, d: number, stepMs: number, rssiDbm: n
     // walked out unheard (see STAY_ON_SHARE). A randomized MAC falling silent more likely rotated.
     tailMs = Math.max(tailMs, stayOnMs(state));
   }
-  observeBurst(sessions, device, state.graph.ids[zone]!, stepMs, rssiDbm, state.sessionOptions, tailMs);
+  observeBurst(
+    sessions,
+    device,
+    state.graph.ids[zone]!,
+    stepMs,
+    rssiDbm,
+    state.sessionOptions,
+    tailMs,
+    false,
+    track.confidence,
+  );
   if (orphan) markOrphan(sessions, device);
 }
 

@@ -50,6 +50,11 @@ export interface ZoneStay {
   startMs: number;
   endMs: number;
   bursts: number;
+  /**
+   * Mean confidence of the zone decisions of its bursts heard (zone-estimator.ts), 0..1; null when
+   * no burst was heard in it (a zone walked through unheard, placed by the walk alone).
+   */
+  confidence: number | null;
   /** The device the stay's visit is recorded under (the first of its linked devices). */
   visitDevice: string;
 }
@@ -101,6 +106,8 @@ export interface OpenSession {
   stayStartMs: number;
   stayLastMs: number;
   stayBursts: number;
+  /** Sum of the confidences of the open stay's bursts heard (see ZoneStay.confidence); absent in older snapshots. */
+  stayConfidence?: number;
 }
 
 /**
@@ -133,6 +140,8 @@ interface SessionColumns {
   visitLastMs: Float64Array;
   stayStartMs: Float64Array;
   stayLastMs: Float64Array;
+  /** Sum of the confidences of the stay's bursts heard. */
+  stayConfidence: Float64Array;
   flags: Uint8Array;
   /** Bursts in the signal window (-1: met, no window). */
   signalLen: Int8Array;
@@ -232,6 +241,7 @@ function createColumns(n: number): SessionColumns {
     visitLastMs: new Float64Array(n),
     stayStartMs: new Float64Array(n),
     stayLastMs: new Float64Array(n),
+    stayConfidence: new Float64Array(n),
     flags: new Uint8Array(n),
     signalLen: new Int8Array(n),
     signalAtMs: new Int32Array(n * SIGNAL_INLINE),
@@ -259,6 +269,7 @@ const TYPED_COLUMNS = [
   'visitLastMs',
   'stayStartMs',
   'stayLastMs',
+  'stayConfidence',
   'flags',
   'signalLen',
   'signalAtMs',
@@ -408,8 +419,14 @@ function closeStay(state: SessionState, s: number, endMs: number, options: Sessi
     startMs: stayStartMs,
     endMs,
     bursts: c.stayBursts[s]!,
+    confidence: confidenceOf(c.stayConfidence[s]!, c.stayBursts[s]!),
     visitDevice: pseudonymText(state.names, c.visitDevice[s]!),
   });
+}
+
+/** Mean confidence of a stay's bursts heard; null for none, or when a restored stay's sum is unknown. */
+function confidenceOf(sum: number, bursts: number): number | null {
+  return bursts > 0 && !Number.isNaN(sum) ? sum / bursts : null;
 }
 
 function closeVisit(state: SessionState, s: number, options: SessionOptions): void {
@@ -436,7 +453,8 @@ function closeVisit(state: SessionState, s: number, options: SessionOptions): vo
  * One decided burst: the device was placed in `zoneId` at `atMs`, heard at `rssiDbm` at its
  * strongest. Bursts come in time order per device. `tailMs`: how long after this burst the device
  * is taken to stay if none follows. An `inferred` burst (a zone walked through unheard, rssiDbm
- * ignored) places a stay but counts no burst.
+ * ignored) places a stay but counts no burst. `confidence`: of the burst's zone decision (0..1;
+ * 1 for a zone given rather than estimated).
  */
 export function observeBurst(
   state: SessionState,
@@ -447,6 +465,7 @@ export function observeBurst(
   options: SessionOptions,
   tailMs = 0,
   inferred = false,
+  confidence = 1,
 ): void {
   let s = sessionOfDevice(state, device);
   if (s >= 0 && !inferred && !continuesVisit(state, s, zoneId, atMs, options)) {
@@ -454,6 +473,7 @@ export function observeBurst(
     s = -1;
   }
   const bursts = inferred ? 0 : 1;
+  const sure = inferred ? 0 : confidence;
   const c = state.cols;
   const zone = zoneOf(state, zoneId);
   if (s < 0) {
@@ -474,6 +494,7 @@ export function observeBurst(
     c.stayStartMs[s] = atMs;
     c.stayLastMs[s] = atMs;
     c.stayBursts[s] = bursts;
+    c.stayConfidence[s] = sure;
     countSignal(state, s, atMs, rssiDbm, inferred, options);
     return;
   }
@@ -488,6 +509,7 @@ export function observeBurst(
   if (zone === c.stayZone[s] && c.stayDevice[s] === p) {
     c.stayLastMs[s] = atMs;
     c.stayBursts[s]! += bursts;
+    c.stayConfidence[s]! += sure;
     return;
   }
   const boundaryMs = stayBoundaryMs(state.zoneIds[c.stayZone[s]!]!, c.stayLastMs[s]!, zoneId, atMs, options);
@@ -499,6 +521,7 @@ export function observeBurst(
     c.stayZone[s] = zone;
     c.stayLastMs[s] = atMs;
     c.stayBursts[s] = bursts;
+    c.stayConfidence[s] = sure;
     return;
   }
   closeStay(state, s, boundaryMs, options);
@@ -508,6 +531,7 @@ export function observeBurst(
   c.stayStartMs[s] = boundaryMs;
   c.stayLastMs[s] = atMs;
   c.stayBursts[s] = bursts;
+  c.stayConfidence[s] = sure;
 }
 
 /** The longest silence any open visit can outlast (an open visit closes after at most this). */
@@ -783,6 +807,7 @@ export function openSessions(state: SessionState): [string, OpenSession][] {
         stayStartMs: c.stayStartMs[s]!,
         stayLastMs: c.stayLastMs[s]!,
         stayBursts: c.stayBursts[s]!,
+        stayConfidence: c.stayConfidence[s]!,
       },
     ]);
   }
@@ -832,6 +857,8 @@ export function restoreSession(state: SessionState, device: string, o: OpenSessi
   c.stayStartMs[s] = o.stayStartMs;
   c.stayLastMs[s] = o.stayLastMs;
   c.stayBursts[s] = o.stayBursts;
+  // A snapshot from before confidences were kept: the stay's is unknown (its mean reads null).
+  c.stayConfidence[s] = o.stayConfidence ?? Number.NaN;
 }
 
 /** Hands the closed stays and visits to the caller and empties the queues. */

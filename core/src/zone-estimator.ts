@@ -24,6 +24,10 @@ import { type ZoneGraph, zoneHops } from './zone-graph.ts';
 // Per device:  empty → (step) → window of undecided steps (oldest first) → (decide) → empty
 // Every step is decided exactly once, in time order, and depends only on the steps at most lagMs
 // after it: how steps and decisions interleave with other devices does not change the result.
+// Confidence of a decision: each candidate of the step gets the score of the best path through it
+// over the same window the decision saw (its max-marginal: forward score + backward score); the
+// decided zone's share of exp(score) over the step's candidates. 1 when nothing else was possible;
+// about 1/2 when another zone explained the readings and the walk as well.
 
 export interface ZoneEstimatorOptions {
   /** Log-likelihood per dB of a zone's strongest reading below the burst's strongest. */
@@ -93,6 +97,8 @@ export interface ZoneTrack {
   filtered: number;
   /** Arrays of decided steps, reused by the next ones (a track takes no memory per burst). */
   spare: number[][];
+  /** Confidence of the last decision (0..1; NaN before the first). */
+  confidence: number;
 }
 
 export function createZoneTrack(): ZoneTrack {
@@ -107,6 +113,7 @@ export function createZoneTrack(): ZoneTrack {
     rootMs: Number.NaN,
     filtered: -1,
     spare: [],
+    confidence: Number.NaN,
   };
 }
 
@@ -310,6 +317,63 @@ export function addStep(
   track.filtered = cands[argmax(delta, cands)]!;
 }
 
+/** Backward scores of two adjacent steps, reused (the engine is single-threaded). */
+let beta: number[] = [];
+let betaNext: number[] = [];
+
+/**
+ * Share of step 0's candidate `chosen` in exp(max-marginal) over its candidates, the window being
+ * steps 0..j (see the header). The backward pass mirrors `forward`: a step that restarted cuts the
+ * path, so what follows it favours no candidate before it.
+ */
+function decisionConfidence(track: ZoneTrack, graph: ZoneGraph, o: ZoneEstimatorOptions, j: number, chosen: number): number {
+  const cands0 = track.cands[0]!;
+  if (cands0.length === 1) return 1;
+  let next = betaNext;
+  let cur = beta;
+  next.length = 0;
+  for (let l = 0; l < track.cands[j]!.length; l++) next[l] = 0;
+  for (let i = j - 1; i >= 0; i--) {
+    const cands = track.cands[i]!;
+    const after = track.cands[i + 1]!;
+    const afterEmit = track.emit[i + 1]!;
+    const afterBack = track.back[i + 1]!;
+    let restarted = true;
+    for (let l = 0; l < afterBack.length; l++) if (afterBack[l]! >= 0) restarted = false;
+    cur.length = 0;
+    if (restarted) {
+      for (let k = 0; k < cands.length; k++) cur[k] = 0;
+    } else {
+      const dtMs = track.stepMs[i + 1]! - track.stepMs[i]!;
+      const leaveDwell = Math.log(-Math.expm1(-dtMs / o.dwellZoneMeanStayMs));
+      const leaveTransit = Math.log(-Math.expm1(-dtMs / o.transitZoneMeanStayMs));
+      const maxHops = 1 + Math.floor(dtMs / o.msPerHop);
+      for (let k = 0; k < cands.length; k++) {
+        let best = Number.NEGATIVE_INFINITY;
+        for (let l = 0; l < after.length; l++) {
+          const s =
+            transition(graph, o, cands[k]!, after[l]!, dtMs, leaveDwell, leaveTransit, maxHops) +
+            afterEmit[l]! +
+            next[l]!;
+          if (s > best) best = s;
+        }
+        cur[k] = best;
+      }
+    }
+    const swap = next;
+    next = cur;
+    cur = swap;
+  }
+  // `next` now holds step 0's backward scores.
+  const delta0 = track.delta[0]!;
+  const top = delta0[chosen]! + next[chosen]!;
+  let sum = 0;
+  for (let k = 0; k < cands0.length; k++) sum += Math.exp(delta0[k]! + next[k]! - top);
+  beta = cur;
+  betaNext = next;
+  return 1 / sum;
+}
+
 /**
  * Decides the oldest undecided step: backtracks from the best state of the last step at most
  * lagMs after it, then re-roots the rest of the window at that choice. Returns the zone index,
@@ -330,6 +394,7 @@ export function decideOldest(track: ZoneTrack, graph: ZoneGraph, o: ZoneEstimato
     } else k = b;
   }
   const zone = track.cands[0]![k]!;
+  track.confidence = decisionConfidence(track, graph, o, j, k);
   track.rootZone = zone;
   track.rootCands[0] = zone;
   track.rootMs = t0;

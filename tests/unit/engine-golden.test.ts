@@ -17,8 +17,13 @@ import { createMallSim } from '../../simulators/src/mall-sim.ts';
 // The engine's output, pinned (issue 4, speed and memory): a rework of how the engine keeps its
 // state must not change one minute row, stay, visit or link. The digests were recorded on main
 // before the columnar rework; a deliberate change of the engine's results records new ones.
+// `withoutConfidence` hashes the same output with the stays' confidence left out: adding the
+// confidence (issue 4) moved no row, stay, visit or link, so those digests are the ones recorded
+// before it.
 
 const OPTIONS: OccupancyOptions = { presenceMs: 180_000, allowedLatenessMs: 5_000, visitIdleMs: 600_000 };
+
+const dropConfidence = (key: string, value: unknown) => (key === 'confidence' ? undefined : value);
 
 /** sha256 of every minute row, stay and visit in the order the engine gave them, plus its counters. */
 function digestRun(
@@ -28,21 +33,36 @@ function digestRun(
   endMs: number,
 ) {
   const hash = createHash('sha256');
+  const hashWithout = createHash('sha256');
   let visits = 0;
+  let confident = 0;
+  let misplaced = 0;
   const tick = () => {
-    hash.update(JSON.stringify(closeMinutes(state, zoneIds)));
+    const rows = JSON.stringify(closeMinutes(state, zoneIds));
+    hash.update(rows);
+    hashWithout.update(rows);
     const closed = drainClosed(state.sessions);
     visits += closed.visits.length;
+    for (const s of closed.stays) {
+      // A stay has a confidence in (0, 1] exactly when a burst was heard in it.
+      if (s.bursts > 0 && s.confidence !== null && s.confidence > 0 && s.confidence <= 1) confident++;
+      else if (s.bursts > 0 || s.confidence !== null) misplaced++;
+    }
     hash.update(JSON.stringify(closed));
+    hashWithout.update(JSON.stringify(closed, dropConfidence));
   };
   feed(tick);
   tick();
   advanceClock(state, endMs);
   tick();
-  hash.update(
-    JSON.stringify({ late: state.late, links: state.linker.links, doubtful: state.linker.doubtfulLinks }),
-  );
-  return { digest: hash.digest('hex'), visits };
+  const counters = JSON.stringify({
+    late: state.late,
+    links: state.linker.links,
+    doubtful: state.linker.doubtfulLinks,
+  });
+  hash.update(counters);
+  hashWithout.update(counters);
+  return { digest: hash.digest('hex'), withoutConfidence: hashWithout.digest('hex'), visits, confident, misplaced };
 }
 
 describe('engine output digest', () => {
@@ -78,7 +98,10 @@ describe('engine output digest', () => {
     );
     expect(readings.length).toBeGreaterThan(100_000);
     expect(digest.visits).toBeGreaterThan(1_000);
-    expect(digest.digest).toBe('a2b7d437157ad88d331523414087f2669fb7888d623e9dc39b026b5f57d0fea3');
+    expect(digest.confident).toBeGreaterThanOrEqual(digest.visits);
+    expect(digest.misplaced).toBe(0);
+    expect(digest.withoutConfidence).toBe('a2b7d437157ad88d331523414087f2669fb7888d623e9dc39b026b5f57d0fea3');
+    expect(digest.digest).toBe('40cc7257880bd9843b8ad8ea77a4911c2c7ca59b4513d97302000af58efb7f82');
   });
 
   it('the worst-case fixture (every reading its own burst, no layout)', () => {
@@ -100,6 +123,9 @@ describe('engine output digest', () => {
       Date.UTC(2026, 10, 22),
     );
     expect(digest.visits).toBeGreaterThan(1_000);
-    expect(digest.digest).toBe('1d6f451ba7129a517183db4b53db5f6c643c9cf8b185d5ec533f2e3e171d8e84');
+    expect(digest.confident).toBeGreaterThanOrEqual(digest.visits);
+    expect(digest.misplaced).toBe(0);
+    expect(digest.withoutConfidence).toBe('1d6f451ba7129a517183db4b53db5f6c643c9cf8b185d5ec533f2e3e171d8e84');
+    expect(digest.digest).toBe('5323053ca77984972540fa8589224314c2bb3c46931292caac9bc3941bfe11a8');
   });
 });
