@@ -326,7 +326,13 @@ let betaNext: number[] = [];
  * steps 0..j (see the header). The backward pass mirrors `forward`: a step that restarted cuts the
  * path, so what follows it favours no candidate before it.
  */
-function decisionConfidence(track: ZoneTrack, graph: ZoneGraph, o: ZoneEstimatorOptions, j: number, chosen: number): number {
+function decisionConfidence(
+  track: ZoneTrack,
+  graph: ZoneGraph,
+  o: ZoneEstimatorOptions,
+  j: number,
+  chosen: number,
+): number {
   const cands0 = track.cands[0]!;
   if (cands0.length === 1) return 1;
   let next = betaNext;

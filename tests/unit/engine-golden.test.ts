@@ -62,7 +62,13 @@ function digestRun(
   });
   hash.update(counters);
   hashWithout.update(counters);
-  return { digest: hash.digest('hex'), withoutConfidence: hashWithout.digest('hex'), visits, confident, misplaced };
+  return {
+    digest: hash.digest('hex'),
+    withoutConfidence: hashWithout.digest('hex'),
+    visits,
+    confident,
+    misplaced,
+  };
 }
 
 describe('engine output digest', () => {
