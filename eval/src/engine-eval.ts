@@ -120,7 +120,13 @@ export function runEngineEval(argv: readonly string[]) {
     day: '2-digit',
   });
   const estimates: Estimates = {
-    stays: stays.map((s) => ({ device: s.device, zoneId: s.zoneId, startMs: s.startMs, endMs: s.endMs })),
+    stays: stays.map((s) => ({
+      device: s.device,
+      zoneId: s.zoneId,
+      startMs: s.startMs,
+      endMs: s.endMs,
+      confidence: s.confidence,
+    })),
     visits: visits.map((v) => ({
       device: v.device,
       startMs: v.startMs,

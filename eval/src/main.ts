@@ -87,14 +87,16 @@ async function scratchServerDatabase(serverUrl: string) {
 
 async function readEstimates(pool: pg.Pool, mallId: string, timeZone: string): Promise<Estimates> {
   const stays = (
-    await pool.query('SELECT device, zone_id, started_at, ended_at FROM zone_stays WHERE mall_id = $1', [
-      mallId,
-    ])
+    await pool.query(
+      'SELECT device, zone_id, started_at, ended_at, confidence FROM zone_stays WHERE mall_id = $1',
+      [mallId],
+    )
   ).rows.map((r) => ({
     device: r.device as string,
     zoneId: r.zone_id as string,
     startMs: (r.started_at as Date).getTime(),
     endMs: (r.ended_at as Date).getTime(),
+    confidence: r.confidence as number | null,
   }));
   const staysByDevice = new Map<string, typeof stays>();
   for (const s of stays) {

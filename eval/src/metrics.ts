@@ -18,6 +18,8 @@ export interface EstimatedStay {
   zoneId: string;
   startMs: number;
   endMs: number;
+  /** Mean confidence of the stay's zone decisions (null: no burst heard in it; undefined: not read). */
+  confidence?: number | null;
 }
 
 export interface EstimatedVisit {
@@ -64,6 +66,8 @@ export const METRIC_DEFINITIONS: Record<string, string> = {
     'Pearson correlation between the true and the estimated zone-to-zone transition counts, over every pair that appears in either.',
   uniqueVisitors:
     'Relative error of unique visitors per day: distinct visit devices (analytics links a randomized MAC\'s rotations into one visit) of visits not classed as passers-by, against distinct true shoppers and staff that day. The interval runs from "every orphan visit (a randomized MAC first heard inside, linked to nothing) was a missed rotation" to "every doubtful link joined two people".',
+  confidenceCalibration:
+    "Expected calibration error of the stays' confidence: the person-minutes of the zone-minute accuracy that found a stay with a confidence, binned by it; Σ over bins of (minutes in bin / minutes) × |share in the true zone − mean confidence|. 0 when a confidence of 0.8 is right 80 % of the time. Stays with no burst heard (walked through unheard) have no confidence and are counted apart.",
   visitorsVsPassersBy:
     'Relative error of the passer-by count: visits analytics classed as passers-by (less than its minimum time inside the mall), against true passers-by.',
 };
@@ -142,16 +146,19 @@ export function scoreEstimates(
     macsOf.get(person)?.find((m) => m.fromMs <= atMs && atMs < m.toMs)?.pseudonym;
   const devicesOf = (person: string) => new Set((macsOf.get(person) ?? []).map((m) => m.pseudonym));
 
-  // Zone-minute accuracy.
+  // Zone-minute accuracy, and the confidence of each stay found.
   let hits = 0;
   let total = 0;
+  const calibration = createCalibration();
   for (const iv of truth.intervals) {
     if (outside.has(iv.zoneId)) continue;
     const first = Math.max(fromMs, Math.ceil(iv.startMs / MINUTE_MS) * MINUTE_MS);
     for (let t = first; t < Math.min(iv.endMs, toMs); t += MINUTE_MS) {
       total++;
       const device = deviceAt(iv.person, t);
-      if (device && stayAt(staysByDevice.get(device), t)?.zoneId === iv.zoneId) hits++;
+      const stay = device ? stayAt(staysByDevice.get(device), t) : undefined;
+      if (stay?.zoneId === iv.zoneId) hits++;
+      if (stay !== undefined) addCalibration(calibration, stay.confidence, stay.zoneId === iv.zoneId);
     }
   }
 
@@ -297,6 +304,7 @@ export function scoreEstimates(
       unit: '%',
       detail: `${estVisitors} visitors (interval ${estLow}–${estHigh}) against ${trueVisitors} persons`,
     },
+    calibrationMetric(calibration),
     {
       key: 'visitorsVsPassersBy',
       name: 'Passers-by, error',
@@ -305,6 +313,67 @@ export function scoreEstimates(
       detail: `${estPassers} passer-by visits against ${truePassers} passers-by`,
     },
   ];
+}
+
+/** Upper bounds of the confidence bins (the last includes 1). */
+const CONFIDENCE_BINS = [0.5, 0.7, 0.9, 0.99, 1];
+
+interface Calibration {
+  n: number[];
+  confidence: number[];
+  right: number[];
+  /** Stays found with no confidence (no burst heard in them), and how many of those were right. */
+  unheard: number;
+  unheardRight: number;
+}
+
+function createCalibration(): Calibration {
+  const zeros = () => CONFIDENCE_BINS.map(() => 0);
+  return { n: zeros(), confidence: zeros(), right: zeros(), unheard: 0, unheardRight: 0 };
+}
+
+function addCalibration(c: Calibration, confidence: number | null | undefined, right: boolean): void {
+  if (confidence === undefined) return;
+  if (confidence === null) {
+    c.unheard++;
+    if (right) c.unheardRight++;
+    return;
+  }
+  let b = 0;
+  while (b < CONFIDENCE_BINS.length - 1 && confidence >= CONFIDENCE_BINS[b]!) b++;
+  c.n[b]!++;
+  c.confidence[b]! += confidence;
+  if (right) c.right[b]!++;
+}
+
+function calibrationMetric(c: Calibration): Metric {
+  const total = c.n.reduce((a, b) => a + b, 0);
+  let ece = 0;
+  const bins: string[] = [];
+  let lower = 0;
+  CONFIDENCE_BINS.forEach((upper, b) => {
+    const n = c.n[b]!;
+    if (n > 0) {
+      const meanConfidence = c.confidence[b]! / n;
+      const accuracy = c.right[b]! / n;
+      ece += (n / total) * Math.abs(accuracy - meanConfidence);
+      bins.push(
+        `${lower}–${upper}: ${(meanConfidence * 100).toFixed(1)} % → ${(accuracy * 100).toFixed(1)} % right (${n})`,
+      );
+    }
+    lower = upper;
+  });
+  const unheard =
+    c.unheard > 0
+      ? `; no confidence: ${((c.unheardRight / c.unheard) * 100).toFixed(1)} % right (${c.unheard})`
+      : '';
+  return {
+    key: 'confidenceCalibration',
+    name: 'Stay confidence, calibration error',
+    value: total === 0 ? Number.NaN : ece,
+    unit: '%',
+    detail: `${total} person-minutes; confidence → right: ${bins.join(', ')}${unheard}`,
+  };
 }
 
 export function meetsTarget(m: Metric): boolean | undefined {

@@ -203,7 +203,7 @@ describe.each(backends())('a restarted analytics worker on %s', (backend: Backen
         `SELECT device, started_at, ended_at, stays, bursts, devices, passer_by FROM visits ORDER BY started_at, device`,
       ),
       stays: await q(
-        `SELECT device, zone_id, started_at, ended_at, bursts FROM zone_stays ORDER BY started_at, device`,
+        `SELECT device, zone_id, started_at, ended_at, bursts, confidence FROM zone_stays ORDER BY started_at, device`,
       ),
       minutes: await q(
         `SELECT bucket, zone_id, devices FROM occupancy_minute WHERE devices > 0 ORDER BY bucket, zone_id`,

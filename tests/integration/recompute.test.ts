@@ -42,7 +42,7 @@ describe.each(backends())('mallflow recompute on %s', (backend: Backend) => {
          FROM visits WHERE mall_id = $1 ORDER BY started_at, device`,
       ),
       stays: await q(
-        `SELECT device, zone_id, started_at, ended_at, dwell_ms, bursts, visit_device FROM zone_stays
+        `SELECT device, zone_id, started_at, ended_at, dwell_ms, bursts, visit_device, confidence FROM zone_stays
          WHERE mall_id = $1 ORDER BY started_at, device`,
       ),
       minutes: await q(
@@ -144,6 +144,13 @@ describe.each(backends())('mallflow recompute on %s', (backend: Backend) => {
     expect(live.kpis).toHaveLength(1);
     expect(live.transitions.length).toBeGreaterThan(3);
     expect(live.paths.length).toBeGreaterThan(1);
+    // Every stay with a burst heard has a confidence in (0, 1]; a stay walked through unheard has none.
+    const stays = live.stays as { bursts: number; confidence: number | null }[];
+    expect(stays.filter((s) => s.bursts > 0).every((s) => s.confidence! > 0 && s.confidence! <= 1)).toBe(
+      true,
+    );
+    expect(stays.filter((s) => s.bursts === 0).every((s) => s.confidence === null)).toBe(true);
+    expect(stays.filter((s) => s.confidence !== null).length).toBeGreaterThan(20);
   });
 
   it('reproduces exactly what the live worker stored, from the raw sightings', async () => {

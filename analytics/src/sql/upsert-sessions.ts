@@ -9,12 +9,13 @@ export async function upsertZoneStays(
   if (stays.length === 0) return;
   await client.query({
     name: 'upsert-zone-stays',
-    text: `INSERT INTO zone_stays (mall_id, device, zone_id, started_at, ended_at, dwell_ms, bursts, visit_device)
-           SELECT $1, d, z, to_timestamp(s / 1000), to_timestamp(e / 1000), e - s, b, v
-           FROM unnest($2::text[], $3::text[], $4::double precision[], $5::double precision[], $6::int[], $7::text[]) AS u(d, z, s, e, b, v)
+    text: `INSERT INTO zone_stays (mall_id, device, zone_id, started_at, ended_at, dwell_ms, bursts, visit_device, confidence)
+           SELECT $1, d, z, to_timestamp(s / 1000), to_timestamp(e / 1000), e - s, b, v, c
+           FROM unnest($2::text[], $3::text[], $4::double precision[], $5::double precision[], $6::int[], $7::text[],
+                       $8::real[]) AS u(d, z, s, e, b, v, c)
            ON CONFLICT (mall_id, device, started_at) DO UPDATE
              SET zone_id = EXCLUDED.zone_id, ended_at = EXCLUDED.ended_at, dwell_ms = EXCLUDED.dwell_ms, bursts = EXCLUDED.bursts,
-                 visit_device = EXCLUDED.visit_device`,
+                 visit_device = EXCLUDED.visit_device, confidence = EXCLUDED.confidence`,
     values: [
       mallId,
       stays.map((s) => s.device),
@@ -23,6 +24,7 @@ export async function upsertZoneStays(
       stays.map((s) => s.endMs),
       stays.map((s) => s.bursts),
       stays.map((s) => s.visitDevice),
+      stays.map((s) => s.confidence),
     ],
   });
 }
