@@ -10,10 +10,14 @@ import {
   coveredAt,
   createSessionState,
   drainClosed,
+  endVisit,
   estimateVisitors,
   expireSessions,
   linkDevice,
+  type OpenSession,
   observeBurst,
+  openSessions,
+  restoreSession,
   type SessionOptions,
   watchMinute,
 } from '../../core/src/sessions.ts';
@@ -312,6 +316,29 @@ describe('linkDevice, passers-by and coverage', () => {
       ['b', 1],
     ]);
     expect(visits[0]!.bursts).toBe(2);
+  });
+
+  it("a stay's confidence is the mean of its bursts heard; a stay walked through unheard has none", () => {
+    const state = createSessionState();
+    observeBurst(state, 'd', 'a', T0, -60, IDLE, 0, false, 0.9);
+    observeBurst(state, 'd', 'a', T0 + 20_000, -60, IDLE, 0, false, 0.5);
+    observeBurst(state, 'd', 'corridor', T0 + 40_000, 0, IDLE, 0, true, 0.1); // inferred: its confidence is not a decision's
+    observeBurst(state, 'd', 'b', T0 + 60_000, -60, IDLE, 0, false, 0.8);
+    // A restored stay whose snapshot had no confidences (before they were kept): unknown, not 0.
+    const [[device, open]] = openSessions(state) as [[string, OpenSession]];
+    const restored = createSessionState();
+    restoreSession(restored, device, { ...open, stayConfidence: undefined });
+    observeBurst(restored, 'd', 'b', T0 + 80_000, -60, IDLE, 0, false, 1);
+    expireSessions(state, T0 + 60 * MIN, IDLE);
+    endVisit(restored, 'd', IDLE);
+    expect(drainClosed(state).stays.map((x) => [x.zoneId, x.confidence])).toEqual([
+      ['a', 0.7],
+      ['corridor', null],
+      ['b', 0.8],
+    ]);
+    expect(drainClosed(restored).stays.map((x) => [x.zoneId, x.bursts, x.confidence])).toEqual([
+      ['b', 2, null],
+    ]);
   });
 
   it('counts the stays covering a watched instant, closed and open', () => {

@@ -117,6 +117,15 @@ describe('zone track (fixed-lag Viterbi)', () => {
     while (track.stepMs.length > 0) out.push(g.ids[decideOldest(track, g, o)]!);
     return out;
   };
+  /** Decides every step; returns each decision's confidence. */
+  const confidences = (track: ZoneTrack) => {
+    const out: number[] = [];
+    while (track.stepMs.length > 0) {
+      decideOldest(track, g, o);
+      out.push(track.confidence);
+    }
+    return out;
+  };
 
   it('a lone burst pointing to a store across the aisle does not make the device jump there', () => {
     const track = createZoneTrack();
@@ -183,5 +192,92 @@ describe('zone track (fixed-lag Viterbi)', () => {
     for (let k = 1; k < decided.length; k++) {
       expect(zoneHops(g, decided[k - 1]!, decided[k]!)).toBeLessThanOrEqual(1);
     }
+  });
+
+  it('a step with one candidate is certain; a tie between n zones is 1/n', () => {
+    const lone = createZoneTrack();
+    step(lone, 0, [['g-fashion', -60]]);
+    expect(confidences(lone)).toEqual([1]);
+    // First bursts, nothing after them within the lag: the readings alone decide (no arrival zone).
+    const two = createZoneTrack();
+    step(two, 0, [
+      ['g-fashion', -60],
+      ['g-aisle', -60],
+    ]);
+    expect(confidences(two)).toEqual([0.5]);
+    const three = createZoneTrack();
+    step(three, 0, [
+      ['g-fashion', -60],
+      ['g-aisle', -60],
+      ['g-beauty', -60],
+    ]);
+    expect(confidences(three)[0]).toBeCloseTo(1 / 3, 12);
+  });
+
+  it('steady bursts in one zone are near certain; a lone burst louder in the aisle next to it is doubtful', () => {
+    const track = createZoneTrack();
+    const inFashion: [string, number][] = [
+      ['g-fashion', -55],
+      ['g-aisle', -70],
+    ];
+    for (let k = 0; k < 6; k++) step(track, k * 30_000, inFashion);
+    step(track, 6 * 30_000, [
+      ['g-aisle', -50],
+      ['g-fashion', -62],
+    ]);
+    for (let k = 7; k < 10; k++) step(track, k * 30_000, inFashion);
+    const zones: string[] = [];
+    const c: number[] = [];
+    while (track.stepMs.length > 0) {
+      zones.push(g.ids[decideOldest(track, g, o)]!);
+      c.push(track.confidence);
+    }
+    expect(zones).toEqual(Array(10).fill('g-fashion'));
+    for (const k of [1, 2, 3, 4, 8, 9]) expect(c[k]).toBeGreaterThan(0.98);
+    // Fashion, since the device was back there 30 s later, but the aisle explains it nearly as well.
+    expect(c[6]).toBeGreaterThan(0.5);
+    expect(c[6]).toBeLessThan(0.9);
+  });
+
+  it('the bursts after a step within the lag weigh in on its confidence', () => {
+    const walk = (onToBeauty: boolean) => {
+      const track = createZoneTrack();
+      for (let k = 0; k < 6; k++)
+        step(track, k * 30_000, [
+          ['g-fashion', -55],
+          ['g-aisle', -70],
+        ]);
+      // Stronger in the aisle, but not enough on its own to leave fashion.
+      step(track, 180_000, [
+        ['g-aisle', -57],
+        ['g-fashion', -60],
+      ]);
+      const after: [string, number][] = onToBeauty
+        ? [
+            ['g-beauty', -50],
+            ['g-aisle', -68],
+          ]
+        : [
+            ['g-fashion', -55],
+            ['g-aisle', -70],
+          ];
+      for (const atMs of [200_000, 220_000, 240_000]) step(track, atMs, after);
+      const zones: string[] = [];
+      const c: number[] = [];
+      while (track.stepMs.length > 0) {
+        zones.push(g.ids[decideOldest(track, g, o)]!);
+        c.push(track.confidence);
+      }
+      return { zone: zones[6], confidence: c[6]! };
+    };
+    const stayed = walk(false);
+    const walkedOn = walk(true);
+    // Back in fashion afterwards: the aisle reading was noise, and fashion is near certain.
+    expect(stayed.zone).toBe('g-fashion');
+    expect(stayed.confidence).toBeGreaterThan(0.9);
+    // On to beauty afterwards: the step was the walk out through the aisle.
+    expect(walkedOn.zone).toBe('g-aisle');
+    expect(walkedOn.confidence).toBeGreaterThan(0.5);
+    expect(walkedOn.confidence).toBeLessThan(stayed.confidence);
   });
 });
