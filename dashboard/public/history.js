@@ -426,6 +426,13 @@
     }
   }
 
+  /** How sure the zone estimates behind a row are, when known. */
+  function confidenceNote(confidence) {
+    return confidence === null || confidence === undefined
+      ? ''
+      : ` · ${(confidence * 100).toFixed(1)} % sure of the zone`;
+  }
+
   function renderStores(stores, date) {
     $('stores-title').textContent = `Top stores on ${date}`;
     const list = $('top-stores');
@@ -436,7 +443,7 @@
       const li = bar(list, {
         label: s.name,
         value: `${fmtInt(s.stays)} visit${s.stays === 1 ? '' : 's'}`,
-        sub: `median ${fmtDuration(s.medianDwellMs)} · mean ${fmtDuration(s.meanDwellMs)} · ${fmtInt(s.devices)} devices`,
+        sub: `median ${fmtDuration(s.medianDwellMs)} · mean ${fmtDuration(s.meanDwellMs)} · ${fmtInt(s.devices)} devices${confidenceNote(s.meanConfidence)}`,
         share: s.stays / top,
       });
       li.dataset.zoneId = s.zoneId;

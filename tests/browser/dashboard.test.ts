@@ -213,7 +213,8 @@ async function insertHistory(db: TestDb): Promise<void> {
     );
     for (const [zone, from, to] of stays) {
       await db.pool.query(
-        `INSERT INTO zone_stays (mall_id, device, zone_id, started_at, ended_at, dwell_ms, bursts) VALUES ($1, $2, $3, $4, $5, $6, 1)`,
+        `INSERT INTO zone_stays (mall_id, device, zone_id, started_at, ended_at, dwell_ms, bursts, confidence)
+         VALUES ($1, $2, $3, $4, $5, $6, 1, 0.9)`,
         [MALL, device, zone, shanghai(from), shanghai(to), shanghai(to).getTime() - shanghai(from).getTime()],
       );
     }
@@ -419,6 +420,9 @@ describe('dashboard page in chromium', () => {
 
     expect(await page.locator('#top-stores li').first().getAttribute('data-zone-id')).toBe('g-uniqlo');
     expect(await page.locator('#top-stores li').first().locator('.tz-pct').textContent()).toBe('2 visits');
+    expect(await page.locator('#top-stores li').first().locator('.tz-sub').textContent()).toContain(
+      '90.0 % sure of the zone',
+    );
     const flows = await api('flows?from=2026-11-20&to=2026-11-20&limit=10');
     expect(await page.locator('#top-flows li').count()).toBe(flows.rows.length);
     expect(await page.locator('#top-flows li .tz-name').first().textContent()).toBe(

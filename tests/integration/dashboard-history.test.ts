@@ -40,7 +40,8 @@ const at = (time: string) =>
   time.includes('T') ? Date.parse(time) : Date.parse(`${time.replace(' ', 'T')}:00+08:00`);
 const MIN = 60_000;
 
-type Stay = [zone: string, from: string, to: string];
+/** confidence: of the stay's zone estimates (absent: none, as a stay walked through unheard). */
+type Stay = [zone: string, from: string, to: string, confidence?: number];
 
 async function insertVisit(
   db: TestDb,
@@ -73,10 +74,11 @@ async function insertVisit(
 }
 
 async function insertStays(db: TestDb, mallId: string, device: string, stays: Stay[]) {
-  for (const [zone, from, to] of stays) {
+  for (const [zone, from, to, confidence] of stays) {
     await db.pool.query(
-      `INSERT INTO zone_stays (mall_id, device, zone_id, started_at, ended_at, dwell_ms, bursts) VALUES ($1, $2, $3, $4, $5, $6, 1)`,
-      [mallId, device, zone, new Date(at(from)), new Date(at(to)), at(to) - at(from)],
+      `INSERT INTO zone_stays (mall_id, device, zone_id, started_at, ended_at, dwell_ms, bursts, confidence)
+       VALUES ($1, $2, $3, $4, $5, $6, 1, $7)`,
+      [mallId, device, zone, new Date(at(from)), new Date(at(to)), at(to) - at(from), confidence ?? null],
     );
   }
 }
@@ -96,7 +98,7 @@ async function insertRows(db: TestDb): Promise<void> {
       ['street', `${A} 10:00`, `${A} 10:02`],
       ['gate', `${A} 10:02`, `${A} 10:05`],
       ['hall', `${A} 10:05`, `${A} 10:10`],
-      ['cafe', `${A} 10:10`, `${A} 10:40`],
+      ['cafe', `${A} 10:10`, `${A} 10:40`, 0.75],
       ['hall', `${A} 10:40`, `${A} 10:45`],
     ],
     undefined,
@@ -115,7 +117,7 @@ async function insertRows(db: TestDb): Promise<void> {
     ['cinema', `${A} 09:05`, `${A} 09:30`],
   ]);
   await v('d5', [
-    ['cafe', `${A} 20:00`, `${A} 20:30`],
+    ['cafe', `${A} 20:00`, `${A} 20:30`, 0.5],
     ['cafe', `${A} 20:30`, `${A} 20:50`],
     ['hall', `${A} 20:50`, `${A} 21:05`],
     ['gate', `${A} 21:05`, `${A} 21:10`],
@@ -568,6 +570,8 @@ describe.each(backends())('history API on %s', (backend: Backend) => {
         devices: 2,
         medianDwellMs: 30 * MIN,
         meanDwellMs: ((30 + 30 + 20) * MIN) / 3,
+        // Over the stays that have one (the third has none).
+        meanConfidence: 0.625,
       },
       {
         rank: 2,
@@ -579,6 +583,7 @@ describe.each(backends())('history API on %s', (backend: Backend) => {
         devices: 2,
         medianDwellMs: 17.5 * MIN,
         meanDwellMs: 17.5 * MIN,
+        meanConfidence: null,
       },
       {
         rank: 3,
@@ -590,6 +595,7 @@ describe.each(backends())('history API on %s', (backend: Backend) => {
         devices: 2,
         medianDwellMs: 196.5 * MIN,
         meanDwellMs: 196.5 * MIN,
+        meanConfidence: null,
       },
     ]);
     const byDwell = await get(`${base}/top-stores?from=${A}&to=${A}&by=dwell&limit=2`);

@@ -131,6 +131,12 @@ describe.each(backends())('history of a virtual mall on %s', (backend: Backend) 
     const byId = new Map(stores.rows.map((r: { zoneId: string }) => [r.zoneId, r]));
     expect([...byId.keys()].sort()).toEqual(['cafe', 'shoes']);
     expect(byId.get('cafe')).toMatchObject({ stays: 1, devices: 1 });
+    // Placed by the engine: its zone estimates carry a confidence.
+    for (const row of byId.values()) {
+      const { meanConfidence } = row as { meanConfidence: number };
+      expect(meanConfidence).toBeGreaterThan(0.5);
+      expect(meanConfidence).toBeLessThanOrEqual(1);
+    }
     expect(
       Math.abs((byId.get('cafe') as { medianDwellMs: number }).medianDwellMs - 10 * MINUTE),
     ).toBeLessThanOrEqual(2 * EDGE_MS);

@@ -27,7 +27,7 @@ export const HISTORY_DEFINITIONS = {
   flows:
     'Transitions between consecutive zone stays of one device within one visit (from zone -> to zone), for the visits starting in the range; busiest pairs first. Two stays in a row in one zone are not a flow. Read from the hourly zone_transitions where the analytics maintenance has written them (hours a day old), counted from the visits for the rest: the same either way.',
   topStores:
-    'Store zones by their zone stays starting in the range: by number of stays (by=visits) or by median stay dwell (by=dwell); the mean dwell is given beside the median.',
+    "Store zones by their zone stays starting in the range: by number of stays (by=visits) or by median stay dwell (by=dwell); the mean dwell is given beside the median. meanConfidence: the mean confidence of those stays' zone estimates (0..1: for each burst heard in a stay, the share of the decided zone in the scores of the zones it could have been in, given the bursts up to a minute after it; a stay's is the mean over its bursts), null when none has one (stays walked through unheard, or written before confidences were kept).",
   paths:
     'The stores a visitor visit (staff left out) went through, in order, for the visits starting in the range: stays in other zones (corridors, atria, escalators, lifts, entrances, the street) are dropped and a store repeated after them counts once (cafe, hall, cafe is the path cafe). Most common first (ties: fewer stops, then by zone ids); share = visits / visitsWithPath. Visitor visits without a store stay have no path.',
   visitFrequency:

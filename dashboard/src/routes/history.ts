@@ -328,6 +328,7 @@ export function registerHistoryRoutes(app: FastifyInstance, deps: HistoryDeps): 
         devices: s.devices,
         medianDwellMs: s.medianDwellMs,
         meanDwellMs: s.meanDwellMs,
+        meanConfidence: s.meanConfidence,
       };
     });
     return {
@@ -352,6 +353,7 @@ export function registerHistoryRoutes(app: FastifyInstance, deps: HistoryDeps): 
           'devices',
           'median_dwell_ms',
           'mean_dwell_ms',
+          'mean_confidence',
         ],
         rows: rows.map((r) => [
           r.rank,
@@ -363,6 +365,7 @@ export function registerHistoryRoutes(app: FastifyInstance, deps: HistoryDeps): 
           r.devices,
           r.medianDwellMs,
           r.meanDwellMs,
+          r.meanConfidence,
         ]),
       },
     };

@@ -3,13 +3,14 @@ import type pg from 'pg';
 // Stores ranked by their zone stays starting in a range: by number of stays, or by median dwell
 // (the middle stay: a few staff or all-day stays do not pull it the way they pull a mean, which is
 // given beside it). Staff devices' stays (under their own or their visit's device) are left out.
+// The mean confidence of the stays' zone estimates says how sure the store's figures are.
 
 export type TopStoresBy = 'visits' | 'dwell';
 
 /** $1 mall, $2 from, $3 to, $4 store zone ids, $5 limit. */
 const SELECT = `SELECT zone_id, count(*) AS stays, count(DISTINCT device) AS devices,
     percentile_cont(0.5) WITHIN GROUP (ORDER BY dwell_ms) AS median_dwell_ms, avg(dwell_ms)::float8 AS mean_dwell_ms,
-    count(*) OVER () AS stores
+    avg(confidence)::float8 AS mean_confidence, count(*) OVER () AS stores
   FROM zone_stays s
   WHERE mall_id = $1 AND zone_id = ANY ($4::text[]) AND started_at >= $2 AND started_at < $3
     AND coalesce(s.visit_device, s.device) NOT IN (SELECT sd.device FROM staff_devices sd WHERE sd.mall_id = $1)
@@ -27,6 +28,8 @@ export interface StoreRow {
   devices: number;
   medianDwellMs: number;
   meanDwellMs: number;
+  /** Mean confidence of its stays' zone estimates, 0..1 (null: none has one). */
+  meanConfidence: number | null;
 }
 
 export interface TopStores {
@@ -51,6 +54,7 @@ export async function readTopStores(
     devices: string;
     median_dwell_ms: number;
     mean_dwell_ms: number;
+    mean_confidence: number | null;
     stores: string;
   }>({
     text: TOP_STORES_SQL[by],
@@ -63,6 +67,7 @@ export async function readTopStores(
       devices: Number(r.devices),
       medianDwellMs: Math.round(r.median_dwell_ms),
       meanDwellMs: Math.round(r.mean_dwell_ms),
+      meanConfidence: r.mean_confidence === null ? null : Math.round(r.mean_confidence * 1000) / 1000,
     })),
     storesWithStays: Number(result.rows[0]?.stores ?? 0),
   };
