@@ -380,8 +380,10 @@ export function createIngest(options: IngestOptions): Ingest {
         const rows = await catchUp(state, mall.zoneIds);
         const closed = drainClosed(state.sessions);
         const asOfMs = state.appliedToMs;
-        const counts = countOccupancy(state, asOfMs, options.occupancy.presenceMs);
+        const sure = new Map<string, number>();
+        const counts = countOccupancy(state, asOfMs, options.occupancy.presenceMs, sure);
         const devices = mall.zoneIds.map((z) => counts.get(z) ?? 0);
+        const confidence = mall.zoneIds.map((z) => sure.get(z) ?? null);
         const lastMs = lastCheckpointWallMs.get(mall.mallId);
         const due =
           opts?.checkpoint === true ||
@@ -391,7 +393,7 @@ export function createIngest(options: IngestOptions): Ingest {
         // Idempotent upserts: a retry after a lost connection writes the same rows again.
         await withRetry(async () => {
           await writeEngineOutput(pool, mall.mallId, rows, closed);
-          await upsertOccupancyLive(pool, mall.mallId, mall.zoneIds, devices, asOfMs);
+          await upsertOccupancyLive(pool, mall.mallId, mall.zoneIds, devices, confidence, asOfMs);
         }, retryOptions('write occupancy'));
         countWritten(mall, rows, closed);
         if (taken) {

@@ -70,6 +70,8 @@ export interface DeviceTable {
   gapMs: Float64Array;
   /** Causal zone estimate (-1 until the first burst completes). */
   zone: Int32Array;
+  /** Its confidence (zone-estimator.ts `filteredConfidence`; NaN: unknown). */
+  zoneConfidence: Float32Array;
   flags: Uint8Array;
   /** Burst record lent (-1: none). */
   burst: Int32Array;
@@ -120,6 +122,7 @@ export function createDeviceTable(names: PseudonymTable): DeviceTable {
     lastStepMs: new Float64Array(n),
     gapMs: new Float64Array(n),
     zone: new Int32Array(n),
+    zoneConfidence: new Float32Array(n),
     flags: new Uint8Array(n),
     burst: new Int32Array(n),
     track: new Int32Array(n),
@@ -138,7 +141,10 @@ export function createDeviceTable(names: PseudonymTable): DeviceTable {
   };
 }
 
-function grown<T extends Float64Array | Int32Array | Uint8Array | Uint16Array>(a: T, n: number): T {
+function grown<T extends Float64Array | Float32Array | Int32Array | Uint8Array | Uint16Array>(
+  a: T,
+  n: number,
+): T {
   const b = new (a.constructor as new (n: number) => T)(n);
   b.set(a);
   return b;
@@ -151,6 +157,7 @@ function grow(t: DeviceTable): void {
   t.lastStepMs = grown(t.lastStepMs, n);
   t.gapMs = grown(t.gapMs, n);
   t.zone = grown(t.zone, n);
+  t.zoneConfidence = grown(t.zoneConfidence, n);
   t.flags = grown(t.flags, n);
   t.burst = grown(t.burst, n);
   t.track = grown(t.track, n);
@@ -202,6 +209,7 @@ export function addDevice(t: DeviceTable, id: string, randomized: boolean): numb
   t.lastStepMs[d] = Number.NaN;
   t.gapMs[d] = Number.NaN;
   t.zone[d] = -1;
+  t.zoneConfidence[d] = Number.NaN;
   t.flags[d] = randomized ? RANDOMIZED : 0;
   t.burst[d] = -1;
   t.track[d] = -1;

@@ -34,12 +34,14 @@ import { zoneIndex } from './zone-graph.ts';
 export const SNAPSHOT_FORMAT = 2;
 
 /** `confidence` is the last decision's, read at once: nothing to carry over. */
-type SnapshotTrack = Omit<ZoneTrack, 'spare' | 'rootCands' | 'confidence'>;
+type SnapshotTrack = Omit<ZoneTrack, 'spare' | 'rootCands' | 'confidence' | 'filteredConfidence'>;
 
 /** One device: its columns (device-table.ts), and what it has lent from the pools. */
 export interface SnapshotDevice {
   id: string;
   zone: number;
+  /** Its confidence (null: unknown; absent in snapshots from before it was kept). */
+  zoneConfidence?: number | null;
   burstStartMs: number;
   lastSeenMs: number;
   lastStepMs: number;
@@ -120,6 +122,7 @@ function snapshotDevice(t: DeviceTable, d: number): SnapshotDevice {
   return {
     id: deviceName(t, d),
     zone: t.zone[d]!,
+    zoneConfidence: Number.isNaN(t.zoneConfidence[d]!) ? null : t.zoneConfidence[d]!,
     burstStartMs: t.burstStartMs[d]!,
     lastSeenMs: t.lastSeenMs[d]!,
     lastStepMs: t.lastStepMs[d]!,
@@ -145,6 +148,7 @@ function snapshotDevice(t: DeviceTable, d: number): SnapshotDevice {
 function restoreDevice(t: DeviceTable, s: SnapshotDevice): void {
   const d = addDevice(t, s.id, false);
   t.zone[d] = s.zone;
+  t.zoneConfidence[d] = s.zoneConfidence ?? Number.NaN;
   t.burstStartMs[d] = s.burstStartMs;
   t.lastSeenMs[d] = s.lastSeenMs;
   t.lastStepMs[d] = s.lastStepMs;

@@ -302,6 +302,7 @@ function feedBurst(state: OccupancyState, d: number): void {
   addStep(track, state.graph, state.estimator, burst, startMs, state.radioMap);
   t.lastStepMs[d] = startMs;
   t.zone[d] = track.filtered;
+  t.zoneConfidence[d] = track.filteredConfidence;
   if ((t.flags[d]! & RANDOMIZED) !== 0) {
     if (t.firstOff[d]! < 0) {
       t.firstOff[d] = storeLink(t, burst.zones, burst.rssiDbm, burst.count);
@@ -570,10 +571,18 @@ function addMax(keys: number[], values: number[], count: number, key: number, va
 
 /**
  * Devices present per zone at `atMs`: placed by a burst no later than it, and that burst at most
- * their presence time (`presenceOf`, capped at `presenceMs`) before it.
+ * their presence time (`presenceOf`, capped at `presenceMs`) before it. `confidence`, if given,
+ * receives per zone counted the mean confidence of those devices' zone estimates (the causal one,
+ * `filteredConfidence` in zone-estimator.ts), over the devices whose confidence is known.
  */
-export function countOccupancy(state: OccupancyState, atMs: number, presenceMs: number): Map<string, number> {
+export function countOccupancy(
+  state: OccupancyState,
+  atMs: number,
+  presenceMs: number,
+  confidence?: Map<string, number>,
+): Map<string, number> {
   const counts = new Map<string, number>();
+  const known = confidence === undefined ? undefined : new Map<string, number>();
   const t = state.devices;
   const ids = state.graph.ids;
   for (let d = 0; d < t.used; d++) {
@@ -586,8 +595,15 @@ export function countOccupancy(state: OccupancyState, atMs: number, presenceMs: 
     if (atMs - heardMs <= presenceOf(t.gapMs[d]!, presenceMs)) {
       const zoneId = ids[zone]!;
       counts.set(zoneId, (counts.get(zoneId) ?? 0) + 1);
+      const sure = t.zoneConfidence[d]!;
+      if (known !== undefined && !Number.isNaN(sure)) {
+        known.set(zoneId, (known.get(zoneId) ?? 0) + 1);
+        confidence!.set(zoneId, (confidence!.get(zoneId) ?? 0) + sure);
+      }
     }
   }
+  if (known !== undefined)
+    for (const [zoneId, n] of known) confidence!.set(zoneId, confidence!.get(zoneId)! / n);
   return counts;
 }
 

@@ -95,6 +95,8 @@ export interface ZoneTrack {
   rootMs: number;
   /** Causal estimate: best zone of the newest step (-1 before the first). */
   filtered: number;
+  /** Its share of exp(score) over the newest step's candidates (the past and this burst only; NaN before the first). */
+  filteredConfidence: number;
   /** Arrays of decided steps, reused by the next ones (a track takes no memory per burst). */
   spare: number[][];
   /** Confidence of the last decision (0..1; NaN before the first). */
@@ -112,6 +114,7 @@ export function createZoneTrack(): ZoneTrack {
     rootCands: [-1],
     rootMs: Number.NaN,
     filtered: -1,
+    filteredConfidence: Number.NaN,
     spare: [],
     confidence: Number.NaN,
   };
@@ -314,7 +317,16 @@ export function addStep(
   track.emit.push(emit);
   track.delta.push(delta);
   track.back.push(back);
-  track.filtered = cands[argmax(delta, cands)]!;
+  setFiltered(track, cands, delta);
+}
+
+/** The causal estimate from the newest step's candidates and scores (their best is 0). */
+function setFiltered(track: ZoneTrack, cands: readonly number[], delta: readonly number[]): void {
+  const best = argmax(delta, cands);
+  let sum = 0;
+  for (let k = 0; k < delta.length; k++) sum += Math.exp(delta[k]! - delta[best]!);
+  track.filtered = cands[best]!;
+  track.filteredConfidence = 1 / sum;
 }
 
 /** Backward scores of two adjacent steps, reused (the engine is single-threaded). */
@@ -429,6 +441,6 @@ export function decideOldest(track: ZoneTrack, graph: ZoneGraph, o: ZoneEstimato
     prevMs = track.stepMs[i]!;
   }
   const newest = track.stepMs.length - 1;
-  if (newest >= 0) track.filtered = track.cands[newest]![argmax(track.delta[newest]!, track.cands[newest]!)]!;
+  if (newest >= 0) setFiltered(track, track.cands[newest]!, track.delta[newest]!);
   return zone;
 }

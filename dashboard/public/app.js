@@ -275,7 +275,15 @@
 
   function zoneStats(zoneId) {
     const z = state.frame?.zones.find((x) => x.zoneId === zoneId);
-    return z || { zoneId, devices: 0, capacity: state.zoneById.get(zoneId)?.capacity || 1, ratio: 0 };
+    return (
+      z || {
+        zoneId,
+        devices: 0,
+        capacity: state.zoneById.get(zoneId)?.capacity || 1,
+        ratio: 0,
+        confidence: null,
+      }
+    );
   }
 
   function showTooltip(zoneId, event, anchor) {
@@ -301,7 +309,7 @@
     tip.innerHTML =
       '<div class="tip-name"></div><div class="tip-kind"></div>' +
       '<div class="tip-row"><span class="tip-devices"></span><span class="tip-pct"></span></div>' +
-      '<div class="tip-bar"><span></span></div>';
+      '<div class="tip-bar"><span></span></div><div class="tip-sure"></div>';
     tip.querySelector('.tip-name').textContent = zone.name;
     tip.querySelector('.tip-kind').textContent = `${kindLabel(zone)} · ${floor ? floor.name : zone.floor}`;
     tip.querySelector('.tip-devices').textContent = `${fmtInt(s.devices)} / ${fmtInt(s.capacity)} people`;
@@ -309,6 +317,11 @@
     const bar = tip.querySelector('.tip-bar span');
     bar.style.width = `${Math.min(100, s.ratio * 100)}%`;
     bar.style.background = colorFor(s.ratio, Math.max(1, s.devices));
+    // How sure the engine is that these people are in this zone rather than next door.
+    tip.querySelector('.tip-sure').textContent =
+      s.confidence === null || s.confidence === undefined
+        ? ''
+        : `${(s.confidence * 100).toFixed(1)} % sure of the zone`;
   }
 
   function moveTooltip(event) {
@@ -346,6 +359,7 @@
       el.shape.setAttribute('data-ratio', String(z.ratio));
       el.shape.classList.toggle('zone-hot', z.ratio >= OVER_CAPACITY_RATIO);
       el.title.textContent = `${zone.name}: ${fmtInt(z.devices)} / ${fmtInt(z.capacity)} (${pct(z.ratio)})`;
+      el.shape.setAttribute('data-confidence', z.confidence === null ? '' : String(z.confidence));
       if (el.count) el.count.textContent = fmtInt(z.devices);
       const tone = labelTone(zone, z.ratio, z.devices);
       el.label?.setAttribute('data-tone', tone);

@@ -9,6 +9,11 @@ export interface ZoneOccupancy {
   capacity: number;
   /** devices / capacity, rounded to 3 decimals; above 1 when a zone is over capacity. */
   ratio: number;
+  /**
+   * How sure the engine is that those devices are in this zone: the mean confidence of their zone
+   * estimates, 0..1 to 3 decimals (null: nobody there, or not known).
+   */
+  confidence: number | null;
 }
 
 export interface OccupancyFrame {
@@ -25,6 +30,8 @@ export interface OccupancyFrame {
 export interface LiveRow {
   zoneId: string;
   devices: number;
+  /** Mean confidence of the zone's devices' estimates (null: none); absent: not read. */
+  confidence?: number | null;
   asOfMs: number;
 }
 
@@ -34,10 +41,14 @@ export interface LiveRow {
  */
 export function buildOccupancyFrame(layout: Layout, rows: readonly LiveRow[]): OccupancyFrame {
   const devicesByZone = new Map<string, number>();
+  const confidenceByZone = new Map<string, number>();
   let newestMs = Number.NEGATIVE_INFINITY;
   for (const row of rows) {
     if (!layout.zoneById.has(row.zoneId)) continue;
     devicesByZone.set(row.zoneId, row.devices);
+    if (row.confidence !== null && row.confidence !== undefined && row.devices > 0) {
+      confidenceByZone.set(row.zoneId, Math.round(row.confidence * 1000) / 1000);
+    }
     if (row.asOfMs > newestMs) newestMs = row.asOfMs;
   }
   let total = 0;
@@ -50,6 +61,7 @@ export function buildOccupancyFrame(layout: Layout, rows: readonly LiveRow[]): O
       devices,
       capacity: zone.capacity,
       ratio: Math.round((devices / zone.capacity) * 1000) / 1000,
+      confidence: confidenceByZone.get(zone.id) ?? null,
     });
   }
   return {

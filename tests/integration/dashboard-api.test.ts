@@ -145,11 +145,18 @@ function testLayout(): Layout {
   return result.layout;
 }
 
-async function upsertLive(db: TestDb, zoneId: string, devices: number, asOf: string): Promise<void> {
+async function upsertLive(
+  db: TestDb,
+  zoneId: string,
+  devices: number,
+  asOf: string,
+  confidence: number | null = null,
+): Promise<void> {
   await db.pool.query(
-    `INSERT INTO occupancy_live (mall_id, zone_id, devices, as_of) VALUES ($1, $2, $3, $4)
-     ON CONFLICT (mall_id, zone_id) DO UPDATE SET devices = EXCLUDED.devices, as_of = EXCLUDED.as_of`,
-    [MALL, zoneId, devices, asOf],
+    `INSERT INTO occupancy_live (mall_id, zone_id, devices, as_of, confidence) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (mall_id, zone_id) DO UPDATE
+       SET devices = EXCLUDED.devices, as_of = EXCLUDED.as_of, confidence = EXCLUDED.confidence`,
+    [MALL, zoneId, devices, asOf, confidence],
   );
 }
 
@@ -184,7 +191,7 @@ describe.each(backends())('dashboard API on %s', (backend: Backend) => {
       tickMs: 100,
       logger: pino({ level: 'silent' }),
     });
-    await upsertLive(db, 'cafe', 30, '2026-11-21T10:00:00Z');
+    await upsertLive(db, 'cafe', 30, '2026-11-21T10:00:00Z', 0.875);
     await upsertLive(db, 'hall', 50, '2026-11-21T10:00:05Z');
     await upsertLive(db, 'street', 7, '2026-11-21T10:00:05Z');
     await upsertLive(db, 'ghost-zone', 99, '2026-11-21T10:00:09Z');
@@ -245,18 +252,21 @@ describe.each(backends())('dashboard API on %s', (backend: Backend) => {
       devices: 30,
       capacity: 40,
       ratio: 0.75,
+      confidence: 0.875,
     });
     expect(frame.zones.find((z) => z.zoneId === 'hall')).toEqual({
       zoneId: 'hall',
       devices: 50,
       capacity: 200,
       ratio: 0.25,
+      confidence: null,
     });
     expect(frame.zones.find((z) => z.zoneId === 'shoes')).toEqual({
       zoneId: 'shoes',
       devices: 0,
       capacity: 20,
       ratio: 0,
+      confidence: null,
     });
     expect(frame.zones.find((z) => z.zoneId === 'street')?.devices).toBe(7);
   });
@@ -342,7 +352,7 @@ describe.each(backends())('dashboard API on %s', (backend: Backend) => {
     const rest = await getJson(`${dashboard.url}/api/malls/${MALL}/occupancy`);
     expect(first).toEqual(rest.body);
 
-    await upsertLive(db, 'shoes', 18, '2026-11-21T10:00:30Z');
+    await upsertLive(db, 'shoes', 18, '2026-11-21T10:00:30Z', 0.9);
     const updated = await waitFor(
       () => frames.find((f) => f.zones.some((z) => z.zoneId === 'shoes' && z.devices === 18)),
       {
@@ -357,6 +367,7 @@ describe.each(backends())('dashboard API on %s', (backend: Backend) => {
       devices: 18,
       capacity: 20,
       ratio: 0.9,
+      confidence: 0.9, // 0.9 as a real, to 3 decimals
     });
     expect(updated).toEqual((await getJson(`${dashboard.url}/api/malls/${MALL}/occupancy`)).body);
   });

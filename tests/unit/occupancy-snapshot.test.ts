@@ -3,6 +3,7 @@ import {
   addSighting,
   advanceClock,
   closeMinutes,
+  countOccupancy,
   createOccupancyState,
   type MinuteRow,
   type OccupancyOptions,
@@ -106,6 +107,31 @@ describe('engine snapshot and restore', () => {
     const n = readings.length;
     expect(runWithRestarts([Math.floor(n * 0.37)])).toEqual(whole);
     expect(runWithRestarts([1, 997, Math.floor(n / 5), Math.floor(n / 2) + 13, n - 2])).toEqual(whole);
+  });
+
+  it('restores a snapshot written before confidences were kept: the same output, open stays unsure', () => {
+    const split = readings.length >> 1;
+    const out: Output = { rows: [], stays: [], visits: [] };
+    const state = createOccupancyState(OPTIONS, layout);
+    feed(state, 0, split, out);
+    collect(state, out);
+    const old = snapshotOccupancy(state);
+    const openStays = new Set(old.sessions.open.map(([, o]) => `${o.stayDevice}@${o.stayStartMs}`));
+    for (const d of old.devices) delete d.zoneConfidence;
+    for (const [, o] of old.sessions.open) delete o.stayConfidence;
+    const restored = restoreOccupancy(decodeSnapshot(encodeSnapshot(old)), OPTIONS, layout);
+    const live = new Map<string, number>();
+    countOccupancy(restored, restored.appliedToMs, OPTIONS.presenceMs, live);
+    expect(live.size).toBe(0); // no device's confidence known yet
+    feed(restored, split, readings.length, out);
+    const after = finish(restored, out);
+    const unsure = (x: ZoneStay) => openStays.has(`${x.device}@${x.startMs}`);
+    expect(after.stays.map((x) => ({ ...x, confidence: unsure(x) ? null : x.confidence }))).toEqual(
+      whole.stays.map((x) => (unsure(x) ? { ...x, confidence: null } : x)),
+    );
+    expect(after.stays.filter(unsure).length).toBeGreaterThan(100);
+    expect(after.stays.filter((x) => unsure(x) && x.confidence !== null)).toEqual([]);
+    expect({ rows: after.rows, visits: after.visits }).toEqual({ rows: whole.rows, visits: whole.visits });
   });
 
   it('restores a snapshot that encodes to the same text (nothing lost, NaN and Infinity kept)', () => {

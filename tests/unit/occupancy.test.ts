@@ -106,6 +106,26 @@ describe('zone per device, without a layout (strongest zone per burst, then the 
     expect(countOccupancy(state, T0 + FIRST_BURST_PRESENCE_MS + 1, OPTS.presenceMs).size).toBe(0);
   });
 
+  it('the live counts carry the mean confidence of the zone estimates of the devices counted', () => {
+    // a: heard by one zone only (certain). b: equally loud in two zones on its first burst (a
+    // toss-up, 1/2; ties go to the lower zone index, z1). c: much louder in z2 than in z1.
+    const state = run([
+      ['a', 'z1', -60, 0],
+      ['b', 'z1', -60, 100],
+      ['b', 'z2', -60, 150],
+      ['c', 'z2', -50, 200],
+      ['c', 'z1', -80, 250],
+    ]);
+    settled(state);
+    const confidence = new Map<string, number>();
+    const counts = countOccupancy(state, state.newestMs, OPTS.presenceMs, confidence);
+    expect(Object.fromEntries(counts)).toEqual({ z1: 2, z2: 1 });
+    expect(confidence.get('z1')).toBeCloseTo((1 + 0.5) / 2, 6);
+    // 30 dB apart at rssiWeightPerDb: 1 / (1 + e^(−0.15 · 30)).
+    const weight = DEFAULT_ZONE_ESTIMATOR.rssiWeightPerDb;
+    expect(confidence.get('z2')).toBeCloseTo(1 / (1 + Math.exp(-weight * 30)), 6);
+  });
+
   it('presence follows the device’s rhythm: a phone probing every 20 s is gone 40 s after its last burst', () => {
     const sightings: S[] = [];
     for (let i = 0; i < 10; i++) sightings.push(['a', 'z1', -60, i * 20_000]);

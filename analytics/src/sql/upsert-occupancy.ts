@@ -17,19 +17,25 @@ export async function upsertOccupancyMinutes(
   });
 }
 
-/** The live snapshot the dashboard pushes: one row per zone of the mall. */
+/**
+ * The live snapshot the dashboard pushes: one row per zone of the mall, with the mean confidence
+ * of its devices' zone estimates (null: nobody there, or not known).
+ */
 export async function upsertOccupancyLive(
   client: pg.ClientBase | pg.Pool,
   mallId: string,
   zoneIds: readonly string[],
   devices: readonly number[],
+  confidence: readonly (number | null)[],
   asOfMs: number,
 ) {
   await client.query({
     name: 'upsert-occupancy-live',
-    text: `INSERT INTO occupancy_live (mall_id, zone_id, devices, as_of)
-           SELECT $1, z, d, to_timestamp($4::double precision / 1000) FROM unnest($2::text[], $3::int[]) AS u(z, d)
-           ON CONFLICT (mall_id, zone_id) DO UPDATE SET devices = EXCLUDED.devices, as_of = EXCLUDED.as_of`,
-    values: [mallId, zoneIds, devices, asOfMs],
+    text: `INSERT INTO occupancy_live (mall_id, zone_id, devices, confidence, as_of)
+           SELECT $1, z, d, c, to_timestamp($5::double precision / 1000)
+           FROM unnest($2::text[], $3::int[], $4::real[]) AS u(z, d, c)
+           ON CONFLICT (mall_id, zone_id) DO UPDATE
+             SET devices = EXCLUDED.devices, confidence = EXCLUDED.confidence, as_of = EXCLUDED.as_of`,
+    values: [mallId, zoneIds, devices, confidence, asOfMs],
   });
 }

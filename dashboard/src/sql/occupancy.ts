@@ -4,15 +4,25 @@ import type { LiveRow } from '../occupancy-frame.ts';
 // The dashboard's reads. Each is one short statement: the embedded database serves one
 // connection, shared with the writers, so nothing here holds it longer than a query.
 
-const LIVE_SQL = 'SELECT zone_id, devices, as_of FROM occupancy_live WHERE mall_id = $1';
+const LIVE_SQL = 'SELECT zone_id, devices, confidence, as_of FROM occupancy_live WHERE mall_id = $1';
 
 export async function readLiveOccupancy(pool: pg.Pool, mallId: string): Promise<LiveRow[]> {
-  const result = await pool.query<{ zone_id: string; devices: number; as_of: Date }>({
+  const result = await pool.query<{
+    zone_id: string;
+    devices: number;
+    confidence: number | null;
+    as_of: Date;
+  }>({
     name: 'dashboard_occupancy_live',
     text: LIVE_SQL,
     values: [mallId],
   });
-  return result.rows.map((r) => ({ zoneId: r.zone_id, devices: r.devices, asOfMs: r.as_of.getTime() }));
+  return result.rows.map((r) => ({
+    zoneId: r.zone_id,
+    devices: r.devices,
+    confidence: r.confidence,
+    asOfMs: r.as_of.getTime(),
+  }));
 }
 
 export interface MinuteRow {
