@@ -140,8 +140,8 @@ interface SessionColumns {
   visitLastMs: Float64Array;
   stayStartMs: Float64Array;
   stayLastMs: Float64Array;
-  /** Sum of the confidences of the stay's bursts heard. */
-  stayConfidence: Float64Array;
+  /** Sum of the confidences of the stay's bursts heard (Float32: a mean to 6 digits is plenty, and 4 bytes a session). */
+  stayConfidence: Float32Array;
   flags: Uint8Array;
   /** Bursts in the signal window (-1: met, no window). */
   signalLen: Int8Array;
@@ -241,7 +241,7 @@ function createColumns(n: number): SessionColumns {
     visitLastMs: new Float64Array(n),
     stayStartMs: new Float64Array(n),
     stayLastMs: new Float64Array(n),
-    stayConfidence: new Float64Array(n),
+    stayConfidence: new Float32Array(n),
     flags: new Uint8Array(n),
     signalLen: new Int8Array(n),
     signalAtMs: new Int32Array(n * SIGNAL_INLINE),
