@@ -34,7 +34,7 @@ import { zoneIndex } from './zone-graph.ts';
 export const SNAPSHOT_FORMAT = 2;
 
 /** `confidence` is the last decision's, read at once: nothing to carry over. */
-type SnapshotTrack = Omit<ZoneTrack, 'spare' | 'rootCands' | 'confidence' | 'filteredConfidence'>;
+type SnapshotTrack = Omit<ZoneTrack, 'spare' | 'rootCands' | 'confidence'>;
 
 /** One device: its columns (device-table.ts), and what it has lent from the pools. */
 export interface SnapshotDevice {

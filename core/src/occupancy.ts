@@ -100,6 +100,7 @@ import {
   addStep,
   DEFAULT_ZONE_ESTIMATOR,
   decideOldest,
+  filteredConfidence,
   type ZoneEstimatorOptions,
 } from './zone-estimator.ts';
 import {
@@ -302,7 +303,7 @@ function feedBurst(state: OccupancyState, d: number): void {
   addStep(track, state.graph, state.estimator, burst, startMs, state.radioMap);
   t.lastStepMs[d] = startMs;
   t.zone[d] = track.filtered;
-  t.zoneConfidence[d] = track.filteredConfidence;
+  t.zoneConfidence[d] = filteredConfidence(track);
   if ((t.flags[d]! & RANDOMIZED) !== 0) {
     if (t.firstOff[d]! < 0) {
       t.firstOff[d] = storeLink(t, burst.zones, burst.rssiDbm, burst.count);

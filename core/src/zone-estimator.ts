@@ -93,10 +93,8 @@ export interface ZoneTrack {
   rootCands: number[];
   /** Time of that step (NaN when none). */
   rootMs: number;
-  /** Causal estimate: best zone of the newest step (-1 before the first). */
+  /** Causal estimate: best zone of the newest step (-1 before the first); its confidence: `filteredConfidence`. */
   filtered: number;
-  /** Its share of exp(score) over the newest step's candidates (the past and this burst only; NaN before the first). */
-  filteredConfidence: number;
   /** Arrays of decided steps, reused by the next ones (a track takes no memory per burst). */
   spare: number[][];
   /** Confidence of the last decision (0..1; NaN before the first). */
@@ -114,7 +112,6 @@ export function createZoneTrack(): ZoneTrack {
     rootCands: [-1],
     rootMs: Number.NaN,
     filtered: -1,
-    filteredConfidence: Number.NaN,
     spare: [],
     confidence: Number.NaN,
   };
@@ -317,16 +314,21 @@ export function addStep(
   track.emit.push(emit);
   track.delta.push(delta);
   track.back.push(back);
-  setFiltered(track, cands, delta);
+  track.filtered = cands[argmax(delta, cands)]!;
 }
 
-/** The causal estimate from the newest step's candidates and scores (their best is 0). */
-function setFiltered(track: ZoneTrack, cands: readonly number[], delta: readonly number[]): void {
-  const best = argmax(delta, cands);
+/**
+ * Confidence of the causal estimate `filtered`: its share of exp(score) over the newest step's
+ * candidates, from the past and that burst only (NaN before the first step).
+ */
+export function filteredConfidence(track: ZoneTrack): number {
+  const newest = track.stepMs.length - 1;
+  if (newest < 0) return Number.NaN;
+  const delta = track.delta[newest]!;
+  const best = argmax(delta, track.cands[newest]!);
   let sum = 0;
   for (let k = 0; k < delta.length; k++) sum += Math.exp(delta[k]! - delta[best]!);
-  track.filtered = cands[best]!;
-  track.filteredConfidence = 1 / sum;
+  return 1 / sum;
 }
 
 /** Backward scores of two adjacent steps, reused (the engine is single-threaded). */
@@ -441,6 +443,6 @@ export function decideOldest(track: ZoneTrack, graph: ZoneGraph, o: ZoneEstimato
     prevMs = track.stepMs[i]!;
   }
   const newest = track.stepMs.length - 1;
-  if (newest >= 0) setFiltered(track, track.cands[newest]!, track.delta[newest]!);
+  if (newest >= 0) track.filtered = track.cands[newest]![argmax(track.delta[newest]!, track.cands[newest]!)]!;
   return zone;
 }
