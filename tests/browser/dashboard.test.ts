@@ -139,13 +139,19 @@ function browserLayout(): Layout {
   return result.layout;
 }
 
-async function setLive(db: TestDb, devicesByZone: Record<string, number>, asOf: string): Promise<void> {
+async function setLive(
+  db: TestDb,
+  devicesByZone: Record<string, number>,
+  asOf: string,
+  confidenceByZone: Record<string, number> = {},
+): Promise<void> {
   const zones = Object.keys(devicesByZone);
   await db.pool.query(
-    `INSERT INTO occupancy_live (mall_id, zone_id, devices, as_of)
-     SELECT $1, z, d, $4 FROM unnest($2::text[], $3::int[]) AS t(z, d)
-     ON CONFLICT (mall_id, zone_id) DO UPDATE SET devices = EXCLUDED.devices, as_of = EXCLUDED.as_of`,
-    [MALL, zones, zones.map((z) => devicesByZone[z]), asOf],
+    `INSERT INTO occupancy_live (mall_id, zone_id, devices, confidence, as_of)
+     SELECT $1, z, d, c, $5 FROM unnest($2::text[], $3::int[], $4::real[]) AS t(z, d, c)
+     ON CONFLICT (mall_id, zone_id) DO UPDATE
+       SET devices = EXCLUDED.devices, confidence = EXCLUDED.confidence, as_of = EXCLUDED.as_of`,
+    [MALL, zones, zones.map((z) => devicesByZone[z]), zones.map((z) => confidenceByZone[z] ?? null), asOf],
   );
 }
 
@@ -252,7 +258,7 @@ const attrs = async (items: Locator, name: string) =>
   Promise.all((await items.all()).map((item) => item.getAttribute(name)));
 
 const zoneAttr = (page: Page, zoneId: string, name: string) =>
-  page.locator(`[data-zone-id="${zoneId}"]`).getAttribute(name);
+  page.locator(`.zone[data-zone-id="${zoneId}"]`).getAttribute(name);
 
 describe('dashboard page in chromium', () => {
   let db: TestDb;
@@ -350,8 +356,17 @@ describe('dashboard page in chromium', () => {
   it('follows updated rows live', async () => {
     const before = await zoneAttr(page, 'g-uniqlo', 'fill');
     const zaraBefore = await zoneAttr(page, 'g-zara', 'fill');
-    await setLive(db, { 'g-uniqlo': 118, 'g-zara': 30, 'f1-cgv-cinema': 20 }, '2026-11-21T10:00:30Z');
+    await setLive(db, { 'g-uniqlo': 118, 'g-zara': 30, 'f1-cgv-cinema': 20 }, '2026-11-21T10:00:30Z', {
+      'g-uniqlo': 0.75,
+    });
     await page.locator('[data-zone-id="g-uniqlo"][data-devices="118"]').waitFor();
+    // Hovering a zone tells how sure the engine is of where its people are, when it knows.
+    await page.locator('.zone[data-zone-id="g-uniqlo"]').hover();
+    await expect.poll(() => page.locator('#tooltip .tip-sure').textContent()).toBe('75.0 % sure of the zone');
+    await page.locator('.zone[data-zone-id="g-zara"]').hover();
+    await expect.poll(() => page.locator('#tooltip .tip-name').textContent()).toBe('Zara');
+    expect(await page.locator('#tooltip .tip-sure').textContent()).toBe('');
+    await page.mouse.move(0, 0); // the tooltip, gone, no longer carries a zone id
     await expect.poll(() => page.locator('#kpi-total').textContent()).toBe('809');
     expect(await zoneAttr(page, 'g-uniqlo', 'fill')).not.toBe(before);
     expect(await zoneAttr(page, 'g-zara', 'fill')).not.toBe(zaraBefore);

@@ -34,6 +34,7 @@ describe('npm run eval', () => {
       'dwellError',
       'flowCorrelation',
       'uniqueVisitors',
+      'confidenceCalibration',
       'visitorsVsPassersBy',
     ]);
     const byKey = Object.fromEntries(metrics.map((m) => [m.key, m.value]));
@@ -41,6 +42,9 @@ describe('npm run eval', () => {
     // analytics placed most person-minutes and counted people where they were.
     expect(byKey.zoneMinute).toBeGreaterThan(0.3);
     expect(byKey.occupancyNmae).toBeLessThan(1);
+    // The stays read back from the database carry their confidence.
+    expect(byKey.confidenceCalibration).toBeGreaterThanOrEqual(0);
+    expect(byKey.confidenceCalibration).toBeLessThan(0.5);
     expect(readFileSync(join(out, 'eval.md'), 'utf8')).toMatch(/\| Zone-minute accuracy \| \d+\.\d %/);
     expect(readFileSync(join(out, 'occupancy.svg'), 'utf8')).toMatch(/^<svg/);
     for (const f of [

@@ -77,6 +77,30 @@ describe('scoreEstimates', () => {
     expect(s.uniqueVisitors).toBe(0);
   });
 
+  it("measures how far the stays' confidence is from how often they are right", () => {
+    const sure = perfectEstimates();
+    for (const st of sure.stays) st.confidence = 1;
+    expect(score(sure).confidenceCalibration).toBe(0);
+    // Always right, but only 75 % sure: off by 0.25.
+    const modest = perfectEstimates();
+    for (const st of modest.stays) st.confidence = 0.75;
+    expect(score(modest).confidenceCalibration).toBeCloseTo(0.25, 10);
+    // p2's kids stay is wrong (fashion) and said so (0.2); the rest right at 0.95: bins 0-0.5
+    // (30 minutes: 0 right at 0.2) and 0.9-0.99 (30 minutes: all right at 0.95).
+    const mixed = perfectEstimates();
+    for (const st of mixed.stays) st.confidence = 0.95;
+    const kids = mixed.stays.find((st) => st.zoneId === 'g-kids')!;
+    kids.zoneId = 'g-fashion';
+    kids.confidence = 0.2;
+    const personMinutes = 26 + 34;
+    expect(score(mixed).confidenceCalibration).toBeCloseTo(
+      (30 * 0.2 + (personMinutes - 30) * 0.05) / personMinutes,
+      10,
+    );
+    // Stays read without their confidence: nothing to calibrate.
+    expect(score(perfectEstimates()).confidenceCalibration).toBeNaN();
+  });
+
   it('charges a misplaced stay, a wrong dwell and a split device what they cost', () => {
     const e = perfectEstimates();
     // p2's 30 kids minutes are estimated as 15: half of them in the wrong zone (fashion).
