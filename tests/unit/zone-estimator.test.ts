@@ -117,15 +117,22 @@ describe('zone track (fixed-lag Viterbi)', () => {
     while (track.stepMs.length > 0) out.push(g.ids[decideOldest(track, g, o)]!);
     return out;
   };
-  /** Decides every step; returns each decision's confidence. */
-  const confidences = (track: ZoneTrack) => {
-    const out: number[] = [];
+  /** Decides every step: each decision's zone and confidence. */
+  const decideAllSure = (track: ZoneTrack) => {
+    const zones: string[] = [];
+    const c: number[] = [];
     while (track.stepMs.length > 0) {
-      decideOldest(track, g, o);
-      out.push(track.confidence);
+      zones.push(g.ids[decideOldest(track, g, o)]!);
+      c.push(track.confidence);
     }
-    return out;
+    return { zones, c };
   };
+  const confidences = (track: ZoneTrack) => decideAllSure(track).c;
+  /** A burst from the fashion store, heard in the aisle too. */
+  const IN_FASHION: [string, number][] = [
+    ['g-fashion', -55],
+    ['g-aisle', -70],
+  ];
 
   it('a lone burst pointing to a store across the aisle does not make the device jump there', () => {
     const track = createZoneTrack();
@@ -216,22 +223,13 @@ describe('zone track (fixed-lag Viterbi)', () => {
 
   it('steady bursts in one zone are near certain; a lone burst louder in the aisle next to it is doubtful', () => {
     const track = createZoneTrack();
-    const inFashion: [string, number][] = [
-      ['g-fashion', -55],
-      ['g-aisle', -70],
-    ];
-    for (let k = 0; k < 6; k++) step(track, k * 30_000, inFashion);
+    for (let k = 0; k < 6; k++) step(track, k * 30_000, IN_FASHION);
     step(track, 6 * 30_000, [
       ['g-aisle', -50],
       ['g-fashion', -62],
     ]);
-    for (let k = 7; k < 10; k++) step(track, k * 30_000, inFashion);
-    const zones: string[] = [];
-    const c: number[] = [];
-    while (track.stepMs.length > 0) {
-      zones.push(g.ids[decideOldest(track, g, o)]!);
-      c.push(track.confidence);
-    }
+    for (let k = 7; k < 10; k++) step(track, k * 30_000, IN_FASHION);
+    const { zones, c } = decideAllSure(track);
     expect(zones).toEqual(Array(10).fill('g-fashion'));
     for (const k of [1, 2, 3, 4, 8, 9]) expect(c[k]).toBeGreaterThan(0.98);
     // Fashion, since the device was back there 30 s later, but the aisle explains it nearly as well.
@@ -242,11 +240,7 @@ describe('zone track (fixed-lag Viterbi)', () => {
   it('the bursts after a step within the lag weigh in on its confidence', () => {
     const walk = (onToBeauty: boolean) => {
       const track = createZoneTrack();
-      for (let k = 0; k < 6; k++)
-        step(track, k * 30_000, [
-          ['g-fashion', -55],
-          ['g-aisle', -70],
-        ]);
+      for (let k = 0; k < 6; k++) step(track, k * 30_000, IN_FASHION);
       // Stronger in the aisle, but not enough on its own to leave fashion.
       step(track, 180_000, [
         ['g-aisle', -57],
@@ -257,17 +251,9 @@ describe('zone track (fixed-lag Viterbi)', () => {
             ['g-beauty', -50],
             ['g-aisle', -68],
           ]
-        : [
-            ['g-fashion', -55],
-            ['g-aisle', -70],
-          ];
+        : IN_FASHION;
       for (const atMs of [200_000, 220_000, 240_000]) step(track, atMs, after);
-      const zones: string[] = [];
-      const c: number[] = [];
-      while (track.stepMs.length > 0) {
-        zones.push(g.ids[decideOldest(track, g, o)]!);
-        c.push(track.confidence);
-      }
+      const { zones, c } = decideAllSure(track);
       return { zone: zones[6], confidence: c[6]! };
     };
     const stayed = walk(false);
