@@ -331,7 +331,10 @@ export function filteredConfidence(track: ZoneTrack): number {
   return 1 / sum;
 }
 
-/** Backward scores of two adjacent steps, reused (the engine is single-threaded). */
+/**
+ * Backward scores of two adjacent steps, reused (the engine is single-threaded); only the first
+ * entries, one per candidate, are read: never shortened, so their store is never given up.
+ */
 let beta: number[] = [];
 let betaNext: number[] = [];
 
@@ -351,7 +354,6 @@ function decisionConfidence(
   if (cands0.length === 1) return 1;
   let next = betaNext;
   let cur = beta;
-  next.length = 0;
   for (let l = 0; l < track.cands[j]!.length; l++) next[l] = 0;
   for (let i = j - 1; i >= 0; i--) {
     const cands = track.cands[i]!;
@@ -360,7 +362,6 @@ function decisionConfidence(
     const afterBack = track.back[i + 1]!;
     let restarted = true;
     for (let l = 0; l < afterBack.length; l++) if (afterBack[l]! >= 0) restarted = false;
-    cur.length = 0;
     if (restarted) {
       for (let k = 0; k < cands.length; k++) cur[k] = 0;
     } else {
