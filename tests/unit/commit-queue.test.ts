@@ -112,6 +112,16 @@ describe('commit queue', () => {
   describe('two commits in flight', () => {
     // maxRowsPerCommit 100: a second transaction starts with 25 rows pending.
     const two = () => harness({ maxRowsPerCommit: 100, maxCommitsInFlight: 2 });
+    /** Groups [1] and [2] committing at once (30 rows each). */
+    const bothCommitting = async () => {
+      const h = two();
+      void h.queue.take(h.entry(1, 30));
+      await h.settle();
+      void h.queue.take(h.entry(2, 30));
+      await h.settle();
+      expect(h.commits.map((c) => c.ids)).toEqual([[1], [2]]);
+      return h;
+    };
 
     it('starts a second transaction while the first runs once enough is pending, not for one message', async () => {
       const h = two();
@@ -132,11 +142,7 @@ describe('commit queue', () => {
     });
 
     it('settles groups in the order they were taken, whichever commits first', async () => {
-      const h = two();
-      void h.queue.take(h.entry(1, 30));
-      await h.settle();
-      void h.queue.take(h.entry(2, 30));
-      await h.settle();
+      const h = await bothCommitting();
       h.commits[1]?.finish(); // the later group commits first: it waits
       await h.settle();
       expect(h.log).toEqual(['commit 1', 'commit 2']);
@@ -147,11 +153,7 @@ describe('commit queue', () => {
     });
 
     it('a later group failing for good still lets the one before it settle, then stops', async () => {
-      const h = two();
-      void h.queue.take(h.entry(1, 30));
-      await h.settle();
-      void h.queue.take(h.entry(2, 30));
-      await h.settle();
+      const h = await bothCommitting();
       h.commits[1]?.finish(new Error('disk full'));
       void h.queue.take(h.entry(3, 30));
       await h.settle();
