@@ -6,6 +6,8 @@
 // nor batch boundaries change the result. Devices compare as their text; `deviceKey` (the first 8
 // of 32 hex digits, -1 for other text) decides most comparisons without reading the text.
 
+import { hexDigit } from './pseudonym-table.ts';
+
 export interface PendingSighting {
   device: string;
   zoneId: string;
@@ -63,8 +65,7 @@ export function deviceSortKey(device: string): number {
   if (device.length !== 32) return -1;
   let key = 0;
   for (let i = 0; i < 8; i++) {
-    const c = device.charCodeAt(i);
-    const v = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
+    const v = hexDigit(device.charCodeAt(i));
     if (v < 0) return -1;
     key = key * 16 + v;
   }

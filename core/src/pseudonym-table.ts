@@ -51,6 +51,11 @@ const HEX_VALUE = new Int8Array(128).fill(-1);
 for (let c = 0; c < 10; c++) HEX_VALUE[48 + c] = c;
 for (let c = 0; c < 6; c++) HEX_VALUE[97 + c] = 10 + c;
 
+/** The value of a lowercase hex digit's char code, -1 for any other. */
+export function hexDigit(c: number): number {
+  return c < 128 ? HEX_VALUE[c]! : -1;
+}
+
 /** Parses 32 lowercase hex characters into `scratch`; false for anything else. */
 function parseHex(s: string): boolean {
   if (s.length !== 32) return false;
