@@ -583,7 +583,8 @@ export function countOccupancy(
   confidence?: Map<string, number>,
 ): Map<string, number> {
   const counts = new Map<string, number>();
-  const known = confidence === undefined ? undefined : new Map<string, number>();
+  /** Per zone: devices whose confidence is known, and its sum. */
+  const sure = confidence === undefined ? undefined : new Map<string, [number, number]>();
   const t = state.devices;
   const ids = state.graph.ids;
   for (let d = 0; d < t.used; d++) {
@@ -596,15 +597,18 @@ export function countOccupancy(
     if (atMs - heardMs <= presenceOf(t.gapMs[d]!, presenceMs)) {
       const zoneId = ids[zone]!;
       counts.set(zoneId, (counts.get(zoneId) ?? 0) + 1);
-      const sure = t.zoneConfidence[d]!;
-      if (known !== undefined && !Number.isNaN(sure)) {
-        known.set(zoneId, (known.get(zoneId) ?? 0) + 1);
-        confidence!.set(zoneId, (confidence!.get(zoneId) ?? 0) + sure);
+      const c = t.zoneConfidence[d]!;
+      if (sure !== undefined && !Number.isNaN(c)) {
+        const acc = sure.get(zoneId);
+        if (acc === undefined) sure.set(zoneId, [1, c]);
+        else {
+          acc[0]++;
+          acc[1] += c;
+        }
       }
     }
   }
-  if (known !== undefined)
-    for (const [zoneId, n] of known) confidence!.set(zoneId, confidence!.get(zoneId)! / n);
+  if (sure !== undefined) for (const [zoneId, [n, sum]] of sure) confidence?.set(zoneId, sum / n);
   return counts;
 }
 
