@@ -185,6 +185,17 @@ export function createIngest(options: IngestOptions): Ingest {
   const checkpointIntervalMs = options.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS;
   const lastCheckpointWallMs = new Map<string, number>();
 
+  /** Batches in hand (taken, not settled) by their ledger key (mall, gateway, seq), with their deliveries. */
+  const inHandKeys = new Map<string, number>();
+  function batchKey(g: GroupBatch): string {
+    return keyOf(g.mallId, g.gatewayId, g.batch.seq);
+  }
+  function releaseKey(key: string): void {
+    const holders = (inHandKeys.get(key) ?? 1) - 1;
+    if (holders > 0) inHandKeys.set(key, holders);
+    else inHandKeys.delete(key);
+  }
+
   const retryOptions = (what: string) => ({
     what,
     log,
@@ -344,17 +355,6 @@ export function createIngest(options: IngestOptions): Ingest {
     inHandKeys.set(key, holders + 1);
     if (holders > 0) return { kind: 'again', rows: 0, ack, key };
     return { kind: 'batch', rows: decoded.batch.readings.length, ack, mall, group, fresh: false };
-  }
-
-  /** Batches in hand (taken, not settled) by their ledger key (mall, gateway, seq), with their deliveries. */
-  const inHandKeys = new Map<string, number>();
-  function batchKey(g: GroupBatch): string {
-    return keyOf(g.mallId, g.gatewayId, g.batch.seq);
-  }
-  function releaseKey(key: string): void {
-    const holders = (inHandKeys.get(key) ?? 1) - 1;
-    if (holders > 0) inHandKeys.set(key, holders);
-    else inHandKeys.delete(key);
   }
 
   return {

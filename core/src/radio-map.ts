@@ -82,7 +82,7 @@ interface Scorer {
   /** Byte offsets in the scorer's memory: each zone's levels and in-range bits. */
   levelsAt: Int32Array;
   inRangeAt: Int32Array;
-  /** A burst's columns and readings are written here for each zone scored (one entry per sensor). */
+  /** A burst's readings are written here once (`loadReadings`), its columns for each zone scored (one entry per sensor). */
   cols: Int32Array;
   readings: Float64Array;
 }
